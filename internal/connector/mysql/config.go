@@ -1,0 +1,221 @@
+package mysql
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // ServerTimezone must resolve on hosts without a zoneinfo database.
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/netcheck"
+)
+
+// DefaultPort is the MySQL port used when the endpoint names none.
+const DefaultPort = 3306
+
+// TargetDbType values of MySQLSettings.
+const (
+	TargetSpecificDatabase  = "specific-database"
+	TargetMultipleDatabases = "multiple-databases"
+)
+
+// Config is what the MySQL/MariaDB connector needs to reach and use a
+// server. Password is a secret: Config implements slog.LogValuer to keep it
+// out of logs.
+type Config struct {
+	Engine    string // mysql, mariadb, aurora...
+	Host      string
+	Port      int
+	Database  string // empty: server level (every database)
+	User      string
+	Password  string
+	SSLMode   netcheck.SSLMode
+	CACertPEM []byte
+
+	Role    connector.Role
+	WantCDC bool
+
+	// ServerTimezone is the time zone of the server's DATETIME values
+	// (MySQLSettings.ServerTimezone); Location is it loaded, UTC by default.
+	ServerTimezone string
+	Location       *time.Location
+	// AfterConnectScript runs on every new session (MySQLSettings, or the
+	// initstmt / afterConnectScript extra connection attributes).
+	AfterConnectScript string
+	// TargetDbType is specific-database or multiple-databases.
+	TargetDbType string
+}
+
+// LogValue implements slog.LogValuer without the password.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("engine", c.Engine),
+		slog.String("host", c.Host),
+		slog.Int("port", c.Port),
+		slog.String("database", c.Database),
+		slog.String("user", c.User),
+		slog.String("ssl_mode", string(c.SSLMode)),
+		slog.String("role", string(c.Role)),
+		slog.Bool("cdc", c.WantCDC),
+	)
+}
+
+// Addr is host:port.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// ConfigFromEndpoint builds a Config from an endpoint. MySQLSettings
+// (ServerName, Port, DatabaseName, Username, ServerTimezone,
+// AfterConnectScript, TargetDbType) fill what the endpoint's own fields
+// leave empty; extra connection attributes (serverTimezone, initstmt,
+// afterConnectScript, targetDbType) come last. A missing or invalid value is
+// a StageConfig *connector.CheckError.
+func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
+	eca := parseAttributes(ep.ExtraConnectionAttributes)
+	s := ep.Settings
+	cfg := Config{
+		Engine:         ep.Engine,
+		Host:           firstNonEmpty(ep.Host, settingString(s, "ServerName")),
+		Port:           ep.Port,
+		Database:       firstNonEmpty(ep.Database, settingString(s, "DatabaseName")),
+		User:           firstNonEmpty(ep.Username, settingString(s, "Username")),
+		Password:       ep.Password,
+		CACertPEM:      ep.CACertPEM,
+		Role:           ep.Role,
+		WantCDC:        ep.WantCDC,
+		ServerTimezone: firstNonEmpty(settingString(s, "ServerTimezone"), eca["servertimezone"]),
+		TargetDbType: normalizeTargetDbType(firstNonEmpty(settingString(s, "TargetDbType"),
+			eca["targetdbtype"], TargetMultipleDatabases)),
+	}
+	var scripts []string
+	for _, sc := range []string{eca["initstmt"], firstNonEmpty(settingString(s, "AfterConnectScript"), eca["afterconnectscript"])} {
+		if sc = strings.TrimSpace(sc); sc != "" {
+			scripts = append(scripts, strings.TrimSuffix(sc, ";"))
+		}
+	}
+	cfg.AfterConnectScript = strings.Join(scripts, ";\n")
+	if cfg.Port == 0 {
+		p, ok, err := settingInt(s, "Port")
+		if err != nil {
+			return Config{}, configError("MySQLSettings.Port must be a number: %v", err)
+		}
+		if ok {
+			cfg.Port = p
+		}
+	}
+	if cfg.Port == 0 {
+		cfg.Port = DefaultPort
+	}
+	mode, err := netcheck.ParseSSLMode(ep.SSLMode)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.SSLMode = mode
+	if cfg.ServerTimezone != "" {
+		loc, err := time.LoadLocation(cfg.ServerTimezone)
+		if err != nil {
+			return Config{}, configError("ServerTimezone %q is not a known time zone: use an IANA name such as UTC or America/New_York", cfg.ServerTimezone)
+		}
+		cfg.Location = loc
+	}
+	return cfg, cfg.Validate()
+}
+
+func normalizeTargetDbType(s string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "-")
+}
+
+// Validate reports the first missing or invalid field as a StageConfig
+// *connector.CheckError.
+func (c Config) Validate() error {
+	switch {
+	case c.Host == "":
+		return configError("no server name is set: set the endpoint's ServerName")
+	case c.Port < 1 || c.Port > 65535:
+		return configError("port %d is not a valid TCP port", c.Port)
+	case c.User == "":
+		return configError("no user name is set: set the endpoint's Username")
+	}
+	switch c.TargetDbType {
+	case "", TargetMultipleDatabases:
+	case TargetSpecificDatabase:
+		if c.Role == connector.RoleTarget && c.Database == "" {
+			return configError("TargetDbType is specific-database but no DatabaseName is set: set DatabaseName, or use multiple-databases")
+		}
+	default:
+		return configError("TargetDbType %q is not valid: use specific-database or multiple-databases", c.TargetDbType)
+	}
+	if _, err := netcheck.ParseSSLMode(string(c.SSLMode)); err != nil {
+		return err
+	}
+	if _, err := netcheck.TLSConfig(c.SSLMode, c.CACertPEM, c.Host); err != nil {
+		return err
+	}
+	return nil
+}
+
+func configError(format string, args ...any) *connector.CheckError {
+	return &connector.CheckError{Stage: connector.StageConfig, Message: fmt.Sprintf(format, args...), Err: ErrInvalidConfig}
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// settingString reads a string setting; numbers and booleans are formatted.
+func settingString(s map[string]any, key string) string {
+	switch v := s[key].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+// settingInt reads an integer setting, given as a JSON number or a string.
+func settingInt(s map[string]any, key string) (int, bool, error) {
+	switch v := s[key].(type) {
+	case nil:
+		return 0, false, nil
+	case float64:
+		if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, false, fmt.Errorf("%v is not an integer", v)
+		}
+		return int(v), true, nil
+	case int:
+		return v, true, nil
+	case string:
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		return n, err == nil, err
+	}
+	return 0, false, fmt.Errorf("unexpected %T", s[key])
+}
+
+// parseAttributes splits DMS extra connection attributes
+// ("key=value;key=value") into a map with lower-cased keys.
+func parseAttributes(s string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		if !ok || k == "" {
+			continue
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out
+}

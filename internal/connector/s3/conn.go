@@ -1,0 +1,127 @@
+// Package s3 is the connector for S3-style endpoints. Buckets are either
+// folders under a local directory (the default), created on first use, or
+// buckets of an S3-compatible API reached with aws-sdk-go-v2.
+package s3
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/netcheck"
+)
+
+// probePrefix starts the name of the object a connection check writes and
+// deletes.
+const probePrefix = ".godwit-connection-test-"
+
+// Conn is an S3-style endpoint.
+type Conn struct {
+	cfg    Config
+	dialer netcheck.Dialer
+
+	mu     sync.Mutex
+	client *awss3.Client
+	closed bool
+}
+
+// The capabilities this connector implements.
+var (
+	_ connector.Conn              = (*Conn)(nil)
+	_ connector.ConnectionChecker = (*Conn)(nil)
+	_ connector.Factory           = New
+)
+
+// New is the connector.Factory for S3 endpoints. It does no I/O; a bad
+// configuration is a StageConfig *connector.CheckError.
+func New(ep connector.Endpoint) (connector.Conn, error) {
+	cfg, err := ConfigFromEndpoint(ep)
+	if err != nil {
+		return nil, err
+	}
+	return NewConn(cfg), nil
+}
+
+// NewConn returns a connector for cfg without doing I/O.
+func NewConn(cfg Config) *Conn { return &Conn{cfg: cfg} }
+
+// Config returns the connector's configuration.
+func (c *Conn) Config() Config { return c.cfg }
+
+// Ping checks that the bucket can be reached: for a local store that the
+// bucket's directory exists or can be created, for an API that HeadBucket
+// succeeds.
+func (c *Conn) Ping(ctx context.Context) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
+	if c.cfg.Local() {
+		_, err := localBucketDir(ctx, c.cfg)
+		return err
+	}
+	_, err := headBucket(ctx, c.s3Client(), c.cfg)
+	return err
+}
+
+// CheckConnection verifies the bucket the way a task will use it: a local
+// store's root must be (or become) a writable directory holding the bucket
+// folder; an API bucket must exist and be readable (source) or writable and
+// deletable (target). A probe object is written and deleted.
+func (c *Conn) CheckConnection(ctx context.Context) (*connector.CheckReport, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	var (
+		report *connector.CheckReport
+		err    error
+	)
+	if c.cfg.Local() {
+		report, err = checkLocal(ctx, c.cfg)
+	} else {
+		report, err = checkRemote(ctx, c.s3Client(), c.cfg)
+	}
+	if err != nil {
+		slog.DebugContext(ctx, "s3 connection check failed", "endpoint", c.cfg, "err", err)
+	}
+	return report, err
+}
+
+func (c *Conn) usable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return c.cfg.Validate()
+}
+
+// Close releases the connector.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.client = nil
+	return nil
+}
+
+// s3Client returns the API client, creating it on first use.
+func (c *Conn) s3Client() *awss3.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		c.client = newClient(c.cfg, c.dialer)
+	}
+	return c.client
+}
+
+// probeName is a fresh name for the check's probe object.
+func probeName() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return probePrefix + hex.EncodeToString(b)
+}

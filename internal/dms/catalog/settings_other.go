@@ -1,0 +1,251 @@
+package catalog
+
+// Catalogues for the remaining settings blocks, derived from their shapes in
+// the DMS model, with defaults and ranges where the model or user guide gives them.
+
+var sqlServerSettings = []EndpointSetting{
+	{Name: "AuthenticationMethod", Type: tEnum, EnumValues: []string{"password", "kerberos"}, Applicability: both, DefaultValue: "password"},
+	{Name: "BcpPacketSize", Type: tInt, Units: "bytes", Applicability: tgt, IntValueMin: i32(1), IntValueMax: i32(100000), DefaultValue: "16384"},
+	{Name: "ControlTablesFileGroup", Type: tString, Applicability: tgt},
+	{Name: "DatabaseName", Type: tString, Applicability: both},
+	{Name: "ForceLobLookup", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: both},
+	{Name: "Port", Type: tInt, Applicability: both, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "1433"},
+	{Name: "QuerySingleAlwaysOnNode", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "ReadBackupOnly", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "SafeguardPolicy", Type: tEnum, EnumValues: []string{"rely-on-sql-server-replication-agent", "exclusive-automatic-truncation", "shared-automatic-truncation"}, Applicability: src, DefaultValue: "rely-on-sql-server-replication-agent"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: both},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: both},
+	{Name: "ServerName", Type: tString, Applicability: both},
+	{Name: "TlogAccessMode", Type: tEnum, EnumValues: []string{"BackupOnly", "PreferBackup", "PreferTlog", "TlogOnly"}, Applicability: src, DefaultValue: "PreferTlog"},
+	{Name: "TrimSpaceInChar", Type: tBool, Applicability: src, DefaultValue: "true"},
+	{Name: "UseBcpFullLoad", Type: tBool, Applicability: tgt, DefaultValue: "true"},
+	{Name: "UseThirdPartyBackupDevice", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "Username", Type: tString, Applicability: both},
+}
+
+var oracleSettings = []EndpointSetting{
+	{Name: "AccessAlternateDirectly", Type: tBool, Applicability: src, DefaultValue: "true"},
+	{Name: "AddSupplementalLogging", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "AdditionalArchivedLogDestId", Type: tInt, Applicability: src, IntValueMin: i32(0)},
+	{Name: "AllowSelectNestedTables", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "ArchivedLogDestId", Type: tInt, Applicability: src, IntValueMin: i32(0)},
+	{Name: "ArchivedLogsOnly", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "AsmPassword", Type: tString, Sensitive: true, Applicability: src},
+	{Name: "AsmServer", Type: tString, Applicability: src},
+	{Name: "AsmUser", Type: tString, Applicability: src},
+	{Name: "AuthenticationMethod", Type: tEnum, EnumValues: []string{"password", "kerberos"}, Applicability: both, DefaultValue: "password"},
+	{Name: "CharLengthSemantics", Type: tEnum, EnumValues: []string{"default", "char", "byte"}, Applicability: src, DefaultValue: "default"},
+	{Name: "ConvertTimestampWithZoneToUTC", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "DatabaseName", Type: tString, Applicability: both},
+	{Name: "DirectPathNoLog", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "DirectPathParallelLoad", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "EnableHomogenousTablespace", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "ExtraArchivedLogDestIds", Type: tString, Applicability: src},
+	{Name: "FailTasksOnLobTruncation", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "NumberDatatypeScale", Type: tInt, Applicability: src, IntValueMin: i32(-2), IntValueMax: i32(38), DefaultValue: "10"},
+	{Name: "OpenTransactionWindow", Type: tInt, Units: "minutes", Applicability: src, IntValueMin: i32(0), IntValueMax: i32(240), DefaultValue: "0"},
+	{Name: "OraclePathPrefix", Type: tString, Applicability: src},
+	{Name: "ParallelAsmReadThreads", Type: tInt, Applicability: src, IntValueMin: i32(2), IntValueMax: i32(8), DefaultValue: "2"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: both},
+	{Name: "Port", Type: tInt, Applicability: both, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "1521"},
+	{Name: "ReadAheadBlocks", Type: tInt, Applicability: src, IntValueMin: i32(1000), IntValueMax: i32(200000), DefaultValue: "1000"},
+	{Name: "ReadTableSpaceName", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "ReplacePathPrefix", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "RetryInterval", Type: tInt, Units: "seconds", Applicability: src, IntValueMin: i32(1), DefaultValue: "5"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: both},
+	{Name: "SecretsManagerOracleAsmAccessRoleArn", Type: tString, Applicability: src},
+	{Name: "SecretsManagerOracleAsmSecretId", Type: tString, Applicability: src},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: both},
+	{Name: "SecurityDbEncryption", Type: tString, Sensitive: true, Applicability: src},
+	{Name: "SecurityDbEncryptionName", Type: tString, Applicability: src},
+	{Name: "ServerName", Type: tString, Applicability: both},
+	{Name: "SpatialDataOptionToGeoJsonFunctionName", Type: tString, Applicability: src},
+	{Name: "StandbyDelayTime", Type: tInt, Units: "minutes", Applicability: src, IntValueMin: i32(0)},
+	{Name: "TrimSpaceInChar", Type: tBool, Applicability: src, DefaultValue: "true"},
+	{Name: "UseAlternateFolderForOnline", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "UseBFile", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "UseDirectPathFullLoad", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "UseLogminerReader", Type: tBool, Applicability: src, DefaultValue: "true"},
+	{Name: "UsePathPrefix", Type: tString, Applicability: src},
+	{Name: "Username", Type: tString, Applicability: both},
+}
+
+var sybaseSettings = []EndpointSetting{
+	{Name: "DatabaseName", Type: tString, Applicability: both},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: both},
+	{Name: "Port", Type: tInt, Applicability: both, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "5000"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: both},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: both},
+	{Name: "ServerName", Type: tString, Applicability: both},
+	{Name: "Username", Type: tString, Applicability: both},
+}
+
+var db2Settings = []EndpointSetting{
+	{Name: "CurrentLsn", Type: tString, Applicability: src},
+	{Name: "DatabaseName", Type: tString, Applicability: both},
+	{Name: "KeepCsvFiles", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "LoadTimeout", Type: tInt, Units: "milliseconds", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1200"},
+	{Name: "MaxFileSize", Type: tInt, Units: "KB", Applicability: tgt, IntValueMin: i32(1)},
+	{Name: "MaxKBytesPerRead", Type: tInt, Units: "KB", Applicability: src, IntValueMin: i32(1), DefaultValue: "64"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: both},
+	{Name: "Port", Type: tInt, Applicability: both, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "50000"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: both},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: both},
+	{Name: "ServerName", Type: tString, Applicability: both},
+	{Name: "SetDataCaptureChanges", Type: tBool, Applicability: src, DefaultValue: "true"},
+	{Name: "Username", Type: tString, Applicability: both},
+	{Name: "WriteBufferSize", Type: tInt, Units: "KB", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1024"},
+}
+
+var mongoDbSettings = []EndpointSetting{
+	{Name: "AuthMechanism", Type: tEnum, EnumValues: []string{"default", "mongodb_cr", "scram_sha_1"}, Applicability: src, DefaultValue: "default"},
+	{Name: "AuthSource", Type: tString, Applicability: src, DefaultValue: "admin"},
+	{Name: "AuthType", Type: tEnum, EnumValues: []string{"no", "password"}, Applicability: src, DefaultValue: "password"},
+	{Name: "DatabaseName", Type: tString, Applicability: src},
+	{Name: "DocsToInvestigate", Type: tString, Applicability: src, DefaultValue: "1000"},
+	{Name: "ExtractDocId", Type: tString, Applicability: src, DefaultValue: "false"},
+	{Name: "KmsKeyId", Type: tString, Applicability: src},
+	{Name: "NestingLevel", Type: tEnum, EnumValues: []string{"none", "one"}, Applicability: src, DefaultValue: "none"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: src},
+	{Name: "Port", Type: tInt, Applicability: src, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "27017"},
+	{Name: "ReplicateShardCollections", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: src},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: src},
+	{Name: "ServerName", Type: tString, Applicability: src},
+	{Name: "UseUpdateLookUp", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "Username", Type: tString, Applicability: src},
+}
+
+var docDbSettings = []EndpointSetting{
+	{Name: "DatabaseName", Type: tString, Applicability: both},
+	{Name: "DocsToInvestigate", Type: tInt, Applicability: src, IntValueMin: i32(1), DefaultValue: "1000"},
+	{Name: "ExtractDocId", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "KmsKeyId", Type: tString, Applicability: both},
+	{Name: "NestingLevel", Type: tEnum, EnumValues: []string{"none", "one"}, Applicability: src, DefaultValue: "none"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: both},
+	{Name: "Port", Type: tInt, Applicability: both, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "27017"},
+	{Name: "ReplicateShardCollections", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: both},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: both},
+	{Name: "ServerName", Type: tString, Applicability: both},
+	{Name: "UseUpdateLookUp", Type: tBool, Applicability: src, DefaultValue: "false"},
+	{Name: "Username", Type: tString, Applicability: both},
+}
+
+var kinesisSettings = []EndpointSetting{
+	{Name: "IncludeControlDetails", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeNullAndEmpty", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludePartitionValue", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeTableAlterOperations", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeTransactionDetails", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "MessageFormat", Type: tEnum, EnumValues: []string{"json", "json-unformatted"}, Applicability: tgt, DefaultValue: "json"},
+	{Name: "NoHexPrefix", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "PartitionIncludeSchemaTable", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: tgt},
+	{Name: "StreamArn", Type: tString, Applicability: tgt},
+	{Name: "UseLargeIntegerValue", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+}
+
+var kafkaSettings = []EndpointSetting{
+	{Name: "Broker", Type: tString, Applicability: tgt},
+	{Name: "IncludeControlDetails", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeNullAndEmpty", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludePartitionValue", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeTableAlterOperations", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "IncludeTransactionDetails", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "MessageFormat", Type: tEnum, EnumValues: []string{"json", "json-unformatted"}, Applicability: tgt, DefaultValue: "json"},
+	{Name: "MessageMaxBytes", Type: tInt, Units: "bytes", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1000000"},
+	{Name: "NoHexPrefix", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "PartitionIncludeSchemaTable", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "SaslMechanism", Type: tEnum, EnumValues: []string{"scram-sha-512", "plain"}, Applicability: tgt, DefaultValue: "scram-sha-512"},
+	{Name: "SaslPassword", Type: tString, Sensitive: true, Applicability: tgt},
+	{Name: "SaslUsername", Type: tString, Applicability: tgt},
+	{Name: "SecurityProtocol", Type: tEnum, EnumValues: []string{"plaintext", "ssl-authentication", "ssl-encryption", "sasl-ssl"}, Applicability: tgt, DefaultValue: "plaintext"},
+	{Name: "SslCaCertificateArn", Type: tString, Applicability: tgt},
+	{Name: "SslClientCertificateArn", Type: tString, Applicability: tgt},
+	{Name: "SslClientKeyArn", Type: tString, Applicability: tgt},
+	{Name: "SslClientKeyPassword", Type: tString, Sensitive: true, Applicability: tgt},
+	{Name: "SslEndpointIdentificationAlgorithm", Type: tEnum, EnumValues: []string{"none", "https"}, Applicability: tgt},
+	{Name: "Topic", Type: tString, Applicability: tgt, DefaultValue: "kafka-default-topic"},
+	{Name: "UseLargeIntegerValue", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+}
+
+var elasticsearchSettings = []EndpointSetting{
+	{Name: "EndpointUri", Type: tString, Applicability: tgt},
+	{Name: "ErrorRetryDuration", Type: tInt, Units: "seconds", Applicability: tgt, IntValueMin: i32(0), DefaultValue: "300"},
+	{Name: "FullLoadErrorPercentage", Type: tInt, Units: "percent", Applicability: tgt, IntValueMin: i32(0), IntValueMax: i32(100), DefaultValue: "10"},
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: tgt},
+	{Name: "UseNewMappingType", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+}
+
+var dynamoDbSettings = []EndpointSetting{
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: tgt},
+}
+
+var neptuneSettings = []EndpointSetting{
+	{Name: "ErrorRetryDuration", Type: tInt, Units: "milliseconds", Applicability: tgt, IntValueMin: i32(0), DefaultValue: "250"},
+	{Name: "IamAuthEnabled", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "MaxFileSize", Type: tInt, Units: "KB", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1048576"},
+	{Name: "MaxRetryCount", Type: tInt, Applicability: tgt, IntValueMin: i32(0), DefaultValue: "5"},
+	{Name: "S3BucketFolder", Type: tString, Applicability: tgt},
+	{Name: "S3BucketName", Type: tString, Applicability: tgt},
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: tgt},
+}
+
+var redshiftSettings = []EndpointSetting{
+	{Name: "AcceptAnyDate", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "AfterConnectScript", Type: tString, Applicability: tgt},
+	{Name: "BucketFolder", Type: tString, Applicability: tgt},
+	{Name: "BucketName", Type: tString, Applicability: tgt},
+	{Name: "CaseSensitiveNames", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "CompUpdate", Type: tBool, Applicability: tgt, DefaultValue: "true"},
+	{Name: "ConnectionTimeout", Type: tInt, Units: "milliseconds", Applicability: tgt, IntValueMin: i32(0)},
+	{Name: "DatabaseName", Type: tString, Applicability: tgt},
+	{Name: "DateFormat", Type: tString, Applicability: tgt},
+	{Name: "EmptyAsNull", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "EncryptionMode", Type: tEnum, EnumValues: []string{"sse-s3", "sse-kms"}, Applicability: tgt, DefaultValue: "sse-s3"},
+	{Name: "ExplicitIds", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "FileTransferUploadStreams", Type: tInt, Applicability: tgt, IntValueMin: i32(1), IntValueMax: i32(64), DefaultValue: "10"},
+	{Name: "LoadTimeout", Type: tInt, Units: "seconds", Applicability: tgt, IntValueMin: i32(0)},
+	{Name: "MapBooleanAsBoolean", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "MaxFileSize", Type: tInt, Units: "KB", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1048576"},
+	{Name: "Password", Type: tString, Sensitive: true, Applicability: tgt},
+	{Name: "Port", Type: tInt, Applicability: tgt, IntValueMin: i32(1), IntValueMax: i32(65535), DefaultValue: "5439"},
+	{Name: "RemoveQuotes", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "ReplaceChars", Type: tString, Applicability: tgt, DefaultValue: "?"},
+	{Name: "ReplaceInvalidChars", Type: tString, Applicability: tgt},
+	{Name: "SecretsManagerAccessRoleArn", Type: tString, Applicability: tgt},
+	{Name: "SecretsManagerSecretId", Type: tString, Applicability: tgt},
+	{Name: "ServerName", Type: tString, Applicability: tgt},
+	{Name: "ServerSideEncryptionKmsKeyId", Type: tString, Applicability: tgt},
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: tgt},
+	{Name: "TimeFormat", Type: tString, Applicability: tgt},
+	{Name: "TrimBlanks", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "TruncateColumns", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "Username", Type: tString, Applicability: tgt},
+	{Name: "WriteBufferSize", Type: tInt, Units: "KB", Applicability: tgt, IntValueMin: i32(1), DefaultValue: "1000"},
+}
+
+var redisSettings = []EndpointSetting{
+	{Name: "AuthPassword", Type: tString, Sensitive: true, Applicability: tgt},
+	{Name: "AuthType", Type: tEnum, EnumValues: []string{"none", "auth-role", "auth-token"}, Applicability: tgt},
+	{Name: "AuthUserName", Type: tString, Applicability: tgt},
+	{Name: "Port", Type: tInt, Applicability: tgt, IntValueMin: i32(0), IntValueMax: i32(65535)},
+	{Name: "ServerName", Type: tString, Applicability: tgt},
+	{Name: "SslCaCertificateArn", Type: tString, Applicability: tgt},
+	{Name: "SslSecurityProtocol", Type: tEnum, EnumValues: []string{"plaintext", "ssl-encryption"}, Applicability: tgt, DefaultValue: "ssl-encryption"},
+}
+
+var dmsTransferSettings = []EndpointSetting{
+	{Name: "BucketName", Type: tString, Applicability: src},
+	{Name: "ServiceAccessRoleArn", Type: tString, Applicability: src},
+}
+
+var timestreamSettings = []EndpointSetting{
+	{Name: "CdcInsertsAndUpdates", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "DatabaseName", Type: tString, Applicability: tgt},
+	{Name: "EnableMagneticStoreWrites", Type: tBool, Applicability: tgt, DefaultValue: "false"},
+	{Name: "MagneticDuration", Type: tInt, Units: "days", Applicability: tgt, IntValueMin: i32(1)},
+	{Name: "MemoryDuration", Type: tInt, Units: "hours", Applicability: tgt, IntValueMin: i32(1)},
+}
