@@ -44,9 +44,9 @@ type Config struct {
 	S3Root string
 	// S3EndpointURL, when set, sends S3-style endpoints to an S3-compatible API.
 	S3EndpointURL, S3AccessKeyID, S3SecretAccessKey, S3Region string
-	S3PathStyle                                             bool
-	ConnectionTestTimeout                                   time.Duration
-	Logger                                                  *slog.Logger
+	S3PathStyle                                               bool
+	ConnectionTestTimeout                                     time.Duration
+	Logger                                                    *slog.Logger
 }
 
 // App is a running Godwit.

@@ -127,11 +127,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req *Request) (i
 		if err != nil {
 			var se *sigv4.Error
 			if errors.As(err, &se) {
-				st := http.StatusBadRequest
-				if se.Code == "MissingAuthenticationTokenException" {
-					st = http.StatusForbidden
-				}
-				return writeFaultStatus(w, st, &api.Fault{Code: se.Code, Message: se.Message})
+				h.logger().Debug("signature rejected", "request_id", req.ID, "code", se.Code, "err", err)
+				return writeFaultStatus(w, se.HTTPStatus(), &api.Fault{Code: se.Code, Message: se.Message})
 			}
 			return writeFaultStatus(w, http.StatusForbidden, api.NewFault("InvalidSignatureException", "The request signature could not be verified."))
 		}

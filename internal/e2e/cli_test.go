@@ -137,4 +137,3 @@ print("ok")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

@@ -3,10 +3,10 @@ package e2e
 import (
 	"fmt"
 	"net"
-	"sync"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,8 +18,8 @@ import (
 
 type endpointArgs struct {
 	id, engine, typ, host, user, password, db, sslMode, certARN string
-	port                                                     int
-	s3                                                       *types.S3Settings
+	port                                                        int
+	s3                                                          *types.S3Settings
 }
 
 func createEndpoint(t *testing.T, c *dmssdk.Client, a endpointArgs) *types.Endpoint {
@@ -76,7 +76,12 @@ func TestConnectionsPostgres(t *testing.T) {
 	}{
 		{"source-ok", func(a *endpointArgs) { a.typ = "source" }, true, nil},
 		{"target-ok", func(a *endpointArgs) { a.typ = "target" }, true, nil},
-		{"verify-full-ok", func(a *endpointArgs) { a.typ = "source"; a.sslMode = "verify-full"; a.certARN = certARN; a.host = "localhost" }, true, nil},
+		{"verify-full-ok", func(a *endpointArgs) {
+			a.typ = "source"
+			a.sslMode = "verify-full"
+			a.certARN = certARN
+			a.host = "localhost"
+		}, true, nil},
 		{"wrong-password", func(a *endpointArgs) { a.typ = "source"; a.password = "Wrong-Pa55word-x" }, false, []string{"authentication", pg.User}},
 		{"closed-port", func(a *endpointArgs) { a.typ = "source"; a.port = testenv.ClosedPort(t) }, false, []string{"refused"}},
 		{"missing-database", func(a *endpointArgs) { a.typ = "source"; a.db = "no_such_db" }, false, []string{"no_such_db"}},
@@ -147,7 +152,12 @@ func TestConnectionsMariaDB(t *testing.T) {
 		{"wrong-password", func(a *endpointArgs) { a.typ = "source"; a.password = "Wrong-Pa55word-y" }, false, []string{"authentication", my.User}},
 		{"closed-port", func(a *endpointArgs) { a.typ = "source"; a.port = testenv.ClosedPort(t) }, false, []string{"refused"}},
 		{"missing-database", func(a *endpointArgs) { a.typ = "source"; a.db = "no_such_db" }, false, []string{"no_such_db"}},
-		{"tls-required", func(a *endpointArgs) { a.typ = "source"; a.user = "tlsuser"; a.password = "Tls-Pa55"; a.sslMode = "none" }, false, []string{"SslMode"}},
+		{"tls-required", func(a *endpointArgs) {
+			a.typ = "source"
+			a.user = "tlsuser"
+			a.password = "Tls-Pa55"
+			a.sslMode = "none"
+		}, false, []string{"SslMode"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

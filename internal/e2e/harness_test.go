@@ -140,10 +140,10 @@ func (s *server) client(t *testing.T) *dmssdk.Client {
 		creds = credentials.NewStaticCredentialsProvider("anything", "anything", "")
 	}
 	return dmssdk.New(dmssdk.Options{
-		Region:       "us-east-1",
-		Credentials:  creds,
-		BaseEndpoint: aws.String(s.URL),
-		HTTPClient:   &http.Client{Transport: recorder{next: http.DefaultTransport, out: s.Bodies}},
+		Region:           "us-east-1",
+		Credentials:      creds,
+		BaseEndpoint:     aws.String(s.URL),
+		HTTPClient:       &http.Client{Transport: recorder{next: http.DefaultTransport, out: s.Bodies}},
 		RetryMaxAttempts: 1,
 	})
 }

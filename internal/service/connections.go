@@ -120,4 +120,3 @@ func (s *Service) PendingConnectionTests(ctx context.Context) ([]*dms.Connection
 	}
 	return out, nil
 }
-

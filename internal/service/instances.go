@@ -352,7 +352,6 @@ func (s *Service) ModifyInstance(ctx context.Context, m InstanceModify) (*dms.Re
 	return out, nil
 }
 
-
 // RebootInstance restarts an available instance's worker pool.
 func (s *Service) RebootInstance(ctx context.Context, arn string, forceFailover, forcePlanned bool) (*dms.ReplicationInstance, error) {
 	var out *dms.ReplicationInstance

@@ -26,9 +26,9 @@ type model struct {
 }
 
 type operation struct {
-	Name   string    `json:"name"`
-	Input  *shapeRef `json:"input"`
-	Output *shapeRef `json:"output"`
+	Name   string     `json:"name"`
+	Input  *shapeRef  `json:"input"`
+	Output *shapeRef  `json:"output"`
 	Errors []shapeRef `json:"errors"`
 }
 

@@ -64,18 +64,50 @@ func connConfig(cfg Config, dialer netcheck.Dialer, mode netcheck.SSLMode) (*pgx
 	// The dialer resolves the name itself, to report DNS and TCP failures
 	// against the host the user gave.
 	cc.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
-	cc.DialFunc = dialer.DialContext
+	cc.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		return c, shield(err)
+	}
 	cc.AfterNetConnect = func(ctx context.Context, _ *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		if tlsCfg == nil {
 			return conn, nil
 		}
-		return startTLS(ctx, conn, tlsCfg, cfg.Addr(), mode, len(cfg.CACertPEM) > 0)
+		tc, err := startTLS(ctx, conn, tlsCfg, cfg.Addr(), mode, len(cfg.CACertPEM) > 0)
+		if err != nil {
+			// pgconn closes the conn it gets back even on error, so it must
+			// not be nil.
+			return conn, shield(err)
+		}
+		return tc, nil
 	}
 	// Cancelling ctx cancels the running statement on the server too.
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 2 * time.Second}
 	}
 	return cc, nil
+}
+
+// shield hides the cause of a *connector.CheckError from pgconn, which
+// replaces any error wrapping a net timeout with a bare timeout error;
+// errors.As still finds the CheckError.
+func shield(err error) error {
+	var ce *connector.CheckError
+	if errors.As(err, &ce) {
+		return shielded{ce}
+	}
+	return err
+}
+
+type shielded struct{ ce *connector.CheckError }
+
+func (s shielded) Error() string { return s.ce.Error() }
+
+func (s shielded) As(target any) bool {
+	if p, ok := target.(**connector.CheckError); ok {
+		*p = s.ce
+		return true
+	}
+	return false
 }
 
 // startTLS sends SSLRequest and, if the server agrees, runs the TLS
@@ -103,7 +135,11 @@ func startTLS(ctx context.Context, conn net.Conn, tlsCfg *tls.Config, addr strin
 	conn.SetDeadline(time.Time{})
 	switch resp[0] {
 	case 'S':
-		return netcheck.Handshake(ctx, conn, tlsCfg, addr, mode, haveCA)
+		tc, err := netcheck.Handshake(ctx, conn, tlsCfg, addr, mode, haveCA)
+		if err != nil {
+			return nil, err // not a nil *tls.Conn in a non-nil net.Conn
+		}
+		return tc, nil
 	case 'N':
 		conn.Close()
 		return nil, netcheck.NoServerTLSError(addr, mode)
