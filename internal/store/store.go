@@ -36,7 +36,7 @@ type Record struct {
 	UpdatedAt time.Time
 }
 
-// RecordListParams selects records; results are ordered by CreatedAt, then ID.
+// RecordListParams selects records; results are in creation order, then by ID.
 type RecordListParams struct {
 	Kind   Kind   // required
 	Parent string // optional: only records with this parent
@@ -104,7 +104,9 @@ type Store interface {
 	Reader
 	// Update runs fn in one read-write transaction: fn's error (or a panic)
 	// rolls everything back; otherwise it commits. Transactions are
-	// serialised; Update is safe for concurrent use.
+	// serialised; Update is safe for concurrent use. Inside fn, read through
+	// tx (reads through the Store do not see the transaction's writes), and
+	// never call Update again: it would wait for the transaction it is in.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	Close() error
 }

@@ -148,7 +148,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	// panic carries on afterwards, with its original stack.
 	defer func() {
 		if t.end() {
-
+			_ = sqlTx.Rollback() // ErrTxDone when ctx already rolled it back
 		}
 	}()
 
