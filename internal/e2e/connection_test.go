@@ -96,6 +96,7 @@ func TestConnectionsPostgres(t *testing.T) {
 			ep := createEndpoint(t, c, a)
 			conn := testConnection(t, ctx, c, riARN, aws.ToString(ep.EndpointArn))
 			status, msg := aws.ToString(conn.Status), aws.ToString(conn.LastFailureMessage)
+			t.Logf("%s: %s", status, msg)
 			if tc.ok && status != "successful" {
 				t.Fatalf("status %s: %s", status, msg)
 			}
@@ -167,6 +168,7 @@ func TestConnectionsMariaDB(t *testing.T) {
 			ep := createEndpoint(t, c, a)
 			conn := testConnection(t, ctx, c, riARN, aws.ToString(ep.EndpointArn))
 			status, msg := aws.ToString(conn.Status), aws.ToString(conn.LastFailureMessage)
+			t.Logf("%s: %s", status, msg)
 			if tc.ok != (status == "successful") {
 				t.Fatalf("status %s: %s", status, msg)
 			}
