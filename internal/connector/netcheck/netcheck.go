@@ -31,6 +31,23 @@ type Dialer struct {
 	Resolver *net.Resolver
 	// KeepAlive is the TCP keep-alive period; 0 means the net package default.
 	KeepAlive time.Duration
+	// Source says, in messages, where the host and port come from; empty
+	// means the endpoint's ServerName and Port.
+	Source string
+}
+
+func (d Dialer) nameSource() string {
+	if d.Source != "" {
+		return d.Source
+	}
+	return "the endpoint's ServerName"
+}
+
+func (d Dialer) portSource() string {
+	if d.Source != "" {
+		return d.Source
+	}
+	return "the endpoint's Port"
 }
 
 func (d Dialer) resolver() *net.Resolver {
@@ -51,12 +68,12 @@ func (d Dialer) LookupHost(ctx context.Context, host string) ([]string, error) {
 	}
 	addrs, err := d.resolver().LookupHost(ctx, host)
 	if err != nil {
-		return nil, dnsError(ctx, host, err)
+		return nil, d.dnsError(ctx, host, err)
 	}
 	if len(addrs) == 0 {
 		return nil, &connector.CheckError{
 			Stage:   connector.StageDNS,
-			Message: fmt.Sprintf("host name %q resolves to no addresses: check the endpoint's ServerName and its DNS records", host),
+			Message: fmt.Sprintf("host name %q resolves to no addresses: check %s and its DNS records", host, d.nameSource()),
 			Err:     ErrNoAddresses,
 		}
 	}
@@ -72,7 +89,7 @@ func (d Dialer) DialContext(ctx context.Context, network, address string) (net.C
 		var nd net.Dialer
 		c, err := nd.DialContext(ctx, network, address)
 		if err != nil {
-			return nil, tcpError(ctx, address, "", err)
+			return nil, d.tcpError(ctx, address, "", err)
 		}
 		return c, nil
 	}
@@ -102,7 +119,7 @@ func (d Dialer) DialContext(ctx context.Context, network, address string) (net.C
 			return c, nil
 		}
 		if first == nil {
-			first = tcpError(ctx, net.JoinHostPort(host, port), ipIfDifferent(ip, host), err)
+			first = d.tcpError(ctx, net.JoinHostPort(host, port), ipIfDifferent(ip, host), err)
 		}
 		if ctx.Err() != nil {
 			break
@@ -136,7 +153,7 @@ func ipIfDifferent(ip, host string) string {
 	return ip
 }
 
-func dnsError(ctx context.Context, host string, err error) *connector.CheckError {
+func (d Dialer) dnsError(ctx context.Context, host string, err error) *connector.CheckError {
 	var de *net.DNSError
 	isDNS := errors.As(err, &de)
 	var msg string
@@ -146,7 +163,7 @@ func dnsError(ctx context.Context, host string, err error) *connector.CheckError
 	case errors.Is(err, context.DeadlineExceeded) || (isDNS && de.IsTimeout):
 		msg = fmt.Sprintf("the DNS lookup of %q timed out: check the DNS servers this server uses", host)
 	case isDNS && de.IsNotFound:
-		msg = fmt.Sprintf("host name %q does not resolve (no such host): check the endpoint's ServerName", host)
+		msg = fmt.Sprintf("host name %q does not resolve (no such host): check %s", host, d.nameSource())
 	case isDNS && de.IsTemporary:
 		msg = fmt.Sprintf("the DNS lookup of %q failed temporarily (%s): try again, or check the DNS servers this server uses", host, de.Err)
 	default:
@@ -157,7 +174,7 @@ func dnsError(ctx context.Context, host string, err error) *connector.CheckError
 
 // tcpError classifies a failed dial to hostport (resolved to ip, if ip is
 // not empty) by errno and timeout, not by text.
-func tcpError(ctx context.Context, hostport, ip string, err error) *connector.CheckError {
+func (d Dialer) tcpError(ctx context.Context, hostport, ip string, err error) *connector.CheckError {
 	where := hostport
 	if ip != "" {
 		where = fmt.Sprintf("%s (%s)", hostport, ip)
@@ -168,7 +185,7 @@ func tcpError(ctx context.Context, hostport, ip string, err error) *connector.Ch
 	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
 		msg = fmt.Sprintf("the connection to %s was canceled", where)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		msg = fmt.Sprintf("connection refused by %s: nothing is listening on that port. Check the endpoint's Port, that the server is running, and that it listens on this address", where)
+		msg = fmt.Sprintf("connection refused by %s: nothing is listening on that port. Check %s, that the server is running, and that it listens on this address", where, d.portSource())
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
 		errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout()):
 		msg = fmt.Sprintf("timed out connecting to %s: the server did not answer. Check the address and port, and that no firewall or security group drops the traffic", where)

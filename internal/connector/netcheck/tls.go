@@ -73,24 +73,26 @@ func TLSConfig(mode SSLMode, caPEM []byte, serverName string) (*tls.Config, erro
 			}
 		}
 	}
-	switch mode {
-	case SSLVerifyFull:
-		cfg.RootCAs = roots
-	case SSLVerifyCA:
-		// crypto/tls verifies chain and name together; verify the chain
-		// ourselves and skip the name.
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return ErrNoPeerCertificate
-			}
-			opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
-			for _, c := range cs.PeerCertificates[1:] {
-				opts.Intermediates.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(opts)
+	// crypto/tls verifies the host name before the chain and cannot skip
+	// only the name; verify here, chain first (an untrusted certificate is
+	// the more basic problem), then the name for verify-full.
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return ErrNoPeerCertificate
+		}
+		opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		leaf := cs.PeerCertificates[0]
+		if _, err := leaf.Verify(opts); err != nil {
 			return err
 		}
+		if mode == SSLVerifyFull {
+			return leaf.VerifyHostname(serverName)
+		}
+		return nil
 	}
 	return cfg, nil
 }

@@ -51,9 +51,6 @@ func TestCancelStopsServerQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st, q string
-		admin.QueryRow(ctx, "SELECT coalesce(state,''), query FROM pg_stat_activity WHERE pid = $1", pid).Scan(&st, &q)
-		t.Logf("pid %d state %q query %q", pid, st, q)
 		if !running {
 			return
 		}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -391,4 +392,45 @@ func TestCheckBoundedByContext(t *testing.T) {
 			t.Errorf("%s: error %v does not say it timed out", mode, err)
 		}
 	}
+}
+
+func TestCheckNoConnectPrivilege(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	user := db + "_nc"
+	newRole(t, pg, db, user, "nc-pw-123")
+	pg.Exec(t, db, "REVOKE CONNECT ON DATABASE "+db+" FROM PUBLIC")
+	ep := endpoint(pg, db, connector.RoleSource)
+	ep.Username, ep.Password = user, "nc-pw-123"
+	_, err := check(t, ep)
+	wantStage(t, err, ep.Password, connector.StagePrivileges, "may not connect to database", "GRANT CONNECT ON DATABASE")
+}
+
+func TestCheckServerWithoutTLS(t *testing.T) {
+	// A server that answers SSLRequest with 'N', as PostgreSQL does with ssl = off.
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var req [8]byte
+				if _, err := io.ReadFull(c, req[:]); err == nil {
+					c.Write([]byte{'N'})
+				}
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	ep := connector.Endpoint{Engine: "postgres", Role: connector.RoleSource, Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port,
+		Database: "db", Username: "u", Password: "secret-pw-1", SSLMode: "verify-full"}
+	_, err = check(t, ep)
+	wantStage(t, err, ep.Password, connector.StageTLS, "does not support TLS", "SslMode is verify-full")
 }

@@ -22,8 +22,7 @@ const probePrefix = ".godwit-connection-test-"
 
 // Conn is an S3-style endpoint.
 type Conn struct {
-	cfg    Config
-	dialer netcheck.Dialer
+	cfg Config
 
 	mu     sync.Mutex
 	client *awss3.Client
@@ -114,7 +113,7 @@ func (c *Conn) s3Client() *awss3.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client == nil {
-		c.client = newClient(c.cfg, c.dialer)
+		c.client = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"})
 	}
 	return c.client
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -62,7 +63,19 @@ func objectKey(cfg Config, name string) string {
 func headBucket(ctx context.Context, client *awss3.Client, cfg Config) (string, error) {
 	out, err := client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: aws.String(cfg.Bucket)})
 	if err != nil {
-		return "", apiError(ctx, cfg, "HeadBucket", "read bucket", err)
+		ce := apiError(ctx, cfg, "HeadBucket", "read bucket", err)
+		if ce.Stage == connector.StagePrivileges {
+			// A HEAD answer has no body, so a 403 does not say whether the
+			// key is unknown, the signature wrong or access denied; a GET
+			// does.
+			_, lerr := client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(cfg.Bucket), MaxKeys: aws.Int32(0)})
+			if lerr != nil {
+				if le := apiError(ctx, cfg, "ListObjectsV2", "read bucket", lerr); le.Stage == connector.StageAuth {
+					return "", le
+				}
+			}
+		}
+		return "", ce
 	}
 	if raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response); ok && raw != nil {
 		return raw.Header.Get("Server"), nil
@@ -118,7 +131,14 @@ func apiError(ctx context.Context, cfg Config, op, doing string, err error) *con
 	}
 	store := cfg.Store.URL
 	if netcheck.IsTLSError(err) {
-		return netcheck.TLSError(ctx, err, store, netcheck.SSLVerifyFull, false)
+		cause := err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			cause = ue.Err
+		}
+		return &connector.CheckError{Stage: connector.StageTLS,
+			Message: fmt.Sprintf("the TLS handshake with the object store at %s failed (%v): check the URL, and that the store's certificate is issued by a CA this server trusts for its name", store, cause),
+			Err:     err}
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -145,10 +165,10 @@ func apiError(ctx context.Context, cfg Config, op, doing string, err error) *con
 		ce.Err = errors.Join(ErrNoSuchBucket, err)
 	case code == codeInvalidAccessKeyID:
 		ce.Stage = connector.StageAuth
-		ce.Message = fmt.Sprintf("the object store at %s does not know the access key ID this server uses: check the object store credentials", store)
+		ce.Message = fmt.Sprintf("the object store at %s does not know the access key ID Godwit uses: check the object store credentials in Godwit's configuration", store)
 	case code == codeSignatureDoesNotMatch:
 		ce.Stage = connector.StageAuth
-		ce.Message = fmt.Sprintf("the object store at %s rejected the request signature: the secret access key this server uses is wrong", store)
+		ce.Message = fmt.Sprintf("the object store at %s rejected the request signature: the secret access key in Godwit's object store configuration is wrong", store)
 	case code == codeExpiredToken || code == codeInvalidToken:
 		ce.Stage = connector.StageAuth
 		ce.Message = fmt.Sprintf("the object store at %s rejected the credentials as expired or invalid (%s)", store, code)
@@ -160,7 +180,7 @@ func apiError(ctx context.Context, cfg Config, op, doing string, err error) *con
 		ce.Message = fmt.Sprintf("the object store at %s rejects the bucket name %q", store, cfg.Bucket)
 	case code == codeAccessDenied || code == codeForbidden || code == codeAllAccessDisabled || code == codeAccountProblem || status == http.StatusForbidden:
 		ce.Stage = connector.StagePrivileges
-		ce.Message = fmt.Sprintf("access denied: the credentials this server uses may not %s %q at %s (%s). Allow s3:%s on it",
+		ce.Message = fmt.Sprintf("access denied: the object store credentials Godwit uses may not %s %q at %s (%s). Allow s3:%s on it",
 			doing, cfg.Bucket, store, firstNonEmpty(code, "HTTP 403"), permissionFor(op))
 	case status >= 500:
 		ce.Stage = connector.StageStorage
