@@ -313,3 +313,23 @@ func TestConnectionS3Local(t *testing.T) {
 		t.Fatalf("bucket folder not created: %v", err)
 	}
 }
+
+// A source user without the REPLICATION attribute can still be tested: the
+// connection succeeds and the message says what CDC would need.
+func TestConnectionCDCAdvice(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, "DROP ROLE IF EXISTS plainuser", "CREATE ROLE plainuser LOGIN PASSWORD 'Plain-Pa55' NOREPLICATION",
+		"CREATE TABLE t (id int primary key)", "GRANT SELECT ON t TO plainuser")
+	t.Cleanup(func() { pg.Exec(t, db, "DROP OWNED BY plainuser", "DROP ROLE IF EXISTS plainuser") })
+	s := startServer(t)
+	c := s.client(t)
+	ctx := ctxT(t)
+	riARN := aws.ToString(createInstance(t, ctx, c, "advice").ReplicationInstanceArn)
+	ep := createEndpoint(t, c, endpointArgs{id: "plain", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port, user: "plainuser", password: "Plain-Pa55", db: db})
+	conn := testConnection(t, ctx, c, riARN, aws.ToString(ep.EndpointArn))
+	msg := aws.ToString(conn.LastFailureMessage)
+	if aws.ToString(conn.Status) != "successful" || !strings.Contains(msg, "For CDC") || !strings.Contains(msg, "REPLICATION") {
+		t.Fatalf("status %s message %q", aws.ToString(conn.Status), msg)
+	}
+}

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -76,16 +77,20 @@ func (c *Conn) check(ctx context.Context) (*connector.CheckReport, error) {
 		if err := checkSourcePrivileges(ctx, s, cfg, g, acct); err != nil {
 			return nil, err
 		}
-		if cfg.WantCDC {
-			if err := checkReplicationPrivileges(ctx, s, cfg, g, acct); err != nil {
+		// CDC prerequisites: a failure for a CDC source, advice otherwise
+		// (a source used only for full load does not need them).
+		if err := checkReplicationPrivileges(ctx, s, cfg, g, acct); err != nil {
+			var ce *connector.CheckError
+			if cfg.WantCDC || !errors.As(err, &ce) {
 				return nil, err
 			}
-			w, err := cdcWarnings(ctx, s)
-			if err != nil {
-				return nil, err
-			}
-			report.Warnings = append(report.Warnings, w...)
+			report.Warnings = append(report.Warnings, "For CDC: "+ce.Message+".")
 		}
+		warnings, err := cdcWarnings(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		report.Warnings = append(report.Warnings, warnings...)
 	case connector.RoleTarget:
 		w, err := checkTargetPrivileges(cfg, g, acct)
 		if err != nil {

@@ -35,16 +35,20 @@ func (c *Conn) CheckConnection(ctx context.Context) (*connector.CheckReport, err
 		if err := checkSourcePrivileges(ctx, pg, cfg); err != nil {
 			return nil, err
 		}
-		if cfg.WantCDC {
-			if err := checkReplicationPrivilege(ctx, pg, cfg); err != nil {
+		// CDC prerequisites: a failure for a CDC source, advice otherwise
+		// (a source used only for full load does not need them).
+		if err := checkReplicationPrivilege(ctx, pg, cfg); err != nil {
+			var ce *connector.CheckError
+			if cfg.WantCDC || !errors.As(err, &ce) {
 				return nil, err
 			}
-			warnings, err := cdcWarnings(ctx, pg, cfg)
-			if err != nil {
-				return nil, err
-			}
-			report.Warnings = append(report.Warnings, warnings...)
+			report.Warnings = append(report.Warnings, "For CDC: "+ce.Message+".")
 		}
+		warnings, err := cdcWarnings(ctx, pg, cfg)
+		if err != nil {
+			return nil, err
+		}
+		report.Warnings = append(report.Warnings, warnings...)
 	case connector.RoleTarget:
 		warnings, err := checkTargetPrivileges(ctx, pg, cfg)
 		if err != nil {
