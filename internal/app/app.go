@@ -46,7 +46,10 @@ type Config struct {
 	S3EndpointURL, S3AccessKeyID, S3SecretAccessKey, S3Region string
 	S3PathStyle                                               bool
 	ConnectionTestTimeout                                     time.Duration
-	Logger                                                    *slog.Logger
+	// MinTaskRunningTime is the shortest time a task is reported running
+	// (default 1 s; negative = 0).
+	MinTaskRunningTime time.Duration
+	Logger             *slog.Logger
 }
 
 // App is a running Godwit.
@@ -106,13 +109,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.store = st
 	svc := &service.Service{
-		Store:   st,
-		Account: dms.Account{Partition: "aws", Region: cfg.Region, ID: cfg.AccountID},
-		Secrets: box,
-		Logger:  log,
+		Store:      st,
+		Account:    dms.Account{Partition: "aws", Region: cfg.Region, ID: cfg.AccountID},
+		Secrets:    box,
+		Logger:     log,
+		TaskLogDir: filepath.Join(cfg.DataDir, "tasklogs"),
+	}
+	minRunning := cfg.MinTaskRunningTime
+	if minRunning == 0 {
+		minRunning = time.Second
 	}
 	a.engine = engine.New(svc, Registry(), engine.Config{
 		ConnectionTestTimeout: cfg.ConnectionTestTimeout,
+		MinRunningTime:        minRunning,
 		ObjectStore: connector.ObjectStore{LocalRoot: cfg.S3Root, URL: cfg.S3EndpointURL, Region: cfg.S3Region,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey, PathStyle: cfg.S3PathStyle},
 	}, log)

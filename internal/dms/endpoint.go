@@ -87,3 +87,21 @@ type Certificate struct {
 	KmsKeyID         string
 	CreatedAt        time.Time
 }
+
+// Schema refresh statuses.
+const (
+	RefreshRefreshing = "refreshing"
+	RefreshSuccessful = "successful"
+	RefreshFailed     = "failed"
+)
+
+// SchemaRefresh is the last RefreshSchemas of an endpoint.
+type SchemaRefresh struct {
+	EndpointARN string
+	InstanceARN string
+	Status      string
+	LastFailure string `json:",omitempty"`
+	LastRefresh time.Time
+	Schemas     []string `json:",omitempty"`
+	Attempt     int64
+}

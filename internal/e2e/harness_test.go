@@ -83,7 +83,7 @@ func startServer(t *testing.T, opts ...option) *server {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{DataDir: o.dataDir, AuthNone: o.authNone, Logger: log,
-		ConnectionTestTimeout: 20 * time.Second})
+		ConnectionTestTimeout: 20 * time.Second, MinTaskRunningTime: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	ResyncInterval time.Duration
 	// ObjectStore locates the buckets of S3-style endpoints.
 	ObjectStore connector.ObjectStore
+	// MinRunningTime is the shortest time a task is reported running, so a
+	// task that finishes in milliseconds is still seen running by pollers
+	// (default 1 s; Terraform's first poll comes after 30 s).
+	MinRunningTime time.Duration
 }
 
 // Engine is the reconciler plus the running instances.
@@ -43,6 +47,7 @@ type Engine struct {
 	mu        sync.Mutex
 	instances map[string]*Instance // by ARN
 	inFlight  map[string]int64     // connection id → attempt being tested
+	tasks     map[string]*taskRun  // by task ARN
 }
 
 // New returns an engine; Start runs it.
@@ -53,11 +58,14 @@ func New(svc *service.Service, registry *connector.Registry, cfg Config, log *sl
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 2 * time.Second
 	}
+	if cfg.MinRunningTime < 0 {
+		cfg.MinRunningTime = 0
+	}
 	if log == nil {
 		log = slog.Default()
 	}
 	return &Engine{svc: svc, registry: registry, cfg: cfg, log: log.With("component", "engine"),
-		wake: make(chan struct{}, 1), instances: map[string]*Instance{}, inFlight: map[string]int64{}}
+		wake: make(chan struct{}, 1), instances: map[string]*Instance{}, inFlight: map[string]int64{}, tasks: map[string]*taskRun{}}
 }
 
 // Notify asks the engine to reconcile soon. It never blocks.
@@ -110,6 +118,12 @@ func (e *Engine) reconcile(ctx context.Context) {
 	}
 	if err := e.reconcileConnections(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("reconcile connections", "err", err)
+	}
+	if err := e.reconcileSchemaRefreshes(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("reconcile schema refreshes", "err", err)
+	}
+	if err := e.reconcileTasks(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("reconcile tasks", "err", err)
 	}
 }
 

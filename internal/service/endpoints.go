@@ -370,6 +370,11 @@ func (s *Service) DeleteEndpoint(ctx context.Context, arn string) (*dms.Endpoint
 				}
 			}
 		}
+		if _, err := tx.RecordGet(ctx, KindSchemaRefresh, ep.ARN); err == nil {
+			if err := tx.RecordDelete(ctx, KindSchemaRefresh, ep.ARN); err != nil {
+				return err
+			}
+		}
 		ep.Status = dms.EndpointDeleting
 		out = ep
 		return tx.RecordDelete(ctx, KindEndpoint, rec.ID)

@@ -421,16 +421,6 @@ func (s *Service) DeleteInstance(ctx context.Context, arn string) (*dms.Replicat
 	return out, nil
 }
 
-// checkNoTasksOn fails with CodeInvalidState while replication tasks use
-// the resource. Tasks arrive with the full-load work; until then there are none.
-func (s *Service) checkNoTasksOn(ctx context.Context, r store.Reader, arn, what string) error {
-	_ = ctx
-	_ = r
-	_ = arn
-	_ = what
-	return nil
-}
-
 // modifyEvents lists the events that mark the start (or the end) of a modification.
 func modifyEvents(c *dms.InstanceChange, start bool) []string {
 	pick := func(a, b string) string {

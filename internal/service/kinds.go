@@ -9,6 +9,7 @@ const (
 	KindEndpoint    store.Kind = "endpoint"
 	KindConnection  store.Kind = "connection"
 	KindCertificate store.Kind = "certificate"
+	KindTask        store.Kind = "replication-task"
 
 	SchemaV1 = 1
 )

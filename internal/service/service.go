@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/dms"
@@ -28,6 +29,16 @@ type Service struct {
 	Engine  Notifier
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// TaskLogDir holds one log file per task (<resource id>.log).
+	TaskLogDir string
+}
+
+// TaskLogPath is the log file of a task ("" when task logs are off).
+func (s *Service) TaskLogPath(t *dms.ReplicationTask) string {
+	if s.TaskLogDir == "" {
+		return ""
+	}
+	return filepath.Join(s.TaskLogDir, t.ResourceID+".log")
 }
 
 func (s *Service) now() time.Time {

@@ -1,13 +1,17 @@
 // Package mysql is the MySQL / MariaDB connector: it checks endpoints layer
-// by layer the way DMS TestConnection does, and opens the connection pool
-// the engine reads and writes through.
+// by layer the way DMS TestConnection does, discovers tables, reads them
+// inside a consistent snapshot tied to a binary log position, and loads
+// rows into target tables (LOAD DATA LOCAL, or multi-row INSERTs where the
+// server refuses local files). TYPES.md maps its types both ways.
 package mysql
 
 import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/connector/netcheck"
@@ -21,13 +25,29 @@ type Conn struct {
 
 	mu     sync.Mutex
 	db     *sql.DB
+	data   *sql.DB // data sessions: catalog, target DDL and loads (session.go)
 	closed bool
+
+	flav      serverFlavor
+	flavKnown bool
+	// targetCols caches the column types of target tables (load.go).
+	targetCols map[string]map[string]string
+	// noLocalInfile is set once the server refused LOAD DATA LOCAL: loads
+	// use multi-row INSERTs from then on.
+	noLocalInfile atomic.Bool
+	// maxPacket is the size multi-row INSERTs are cut to (load.go).
+	maxPacket atomic.Int64
 }
 
 // The capabilities this connector implements.
 var (
 	_ connector.Conn              = (*Conn)(nil)
 	_ connector.ConnectionChecker = (*Conn)(nil)
+	_ connector.SchemaReader      = (*Conn)(nil)
+	_ connector.SnapshotReader    = (*Conn)(nil)
+	_ connector.Snapshot          = (*Snapshot)(nil)
+	_ connector.BulkLoader        = (*Conn)(nil)
+	_ connector.TargetDialect     = (*Conn)(nil)
 	_ connector.Factory           = New
 )
 
@@ -88,12 +108,16 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	if c.db == nil {
-		return nil
+	var errs []error
+	if c.db != nil {
+		errs = append(errs, c.db.Close())
+		c.db = nil
 	}
-	err := c.db.Close()
-	c.db = nil
-	return err
+	if c.data != nil {
+		errs = append(errs, c.data.Close())
+		c.data = nil
+	}
+	return errors.Join(errs...)
 }
 
 // scriptConnector runs the AfterConnectScript on every new session.

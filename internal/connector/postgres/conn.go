@@ -23,12 +23,22 @@ type Conn struct {
 	mu     sync.Mutex
 	pg     *pgx.Conn
 	closed bool
+
+	// data holds the idle sessions of schema reads and loads.
+	data pool
+	// targets caches the catalog view of target tables for Load.
+	targetsMu sync.Mutex
+	targets   map[[2]string]*relation
 }
 
 // The capabilities this connector implements.
 var (
 	_ connector.Conn              = (*Conn)(nil)
 	_ connector.ConnectionChecker = (*Conn)(nil)
+	_ connector.SchemaReader      = (*Conn)(nil)
+	_ connector.SnapshotReader    = (*Conn)(nil)
+	_ connector.BulkLoader        = (*Conn)(nil)
+	_ connector.TargetDialect     = (*Conn)(nil)
 	_ connector.Factory           = New
 )
 
@@ -71,8 +81,11 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close ends the session, if one is open.
+// Close ends the sessions it holds; sessions in use by a running call are
+// closed when the call returns. Open snapshots have their own sessions and
+// are closed by their Close.
 func (c *Conn) Close() error {
+	c.data.close()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true

@@ -12,6 +12,25 @@ var (
 	// ErrUnexpectedSSLResponse: the server answered the TLS request with
 	// something other than yes or no.
 	ErrUnexpectedSSLResponse = errors.New("unexpected answer to the TLS request")
+	// ErrRowRejected: the target refused a row of a batch (a data exception,
+	// SQLSTATE class 22, or an integrity violation, class 23), or a value
+	// could not be converted to its target column's type. Nothing of the
+	// batch was written; the table is in error, the task can go on.
+	ErrRowRejected = errors.New("row rejected by the target")
+	// ErrConnectionLost: the session to the server broke (network, server
+	// shutdown or crash). The work can be retried on a new session.
+	ErrConnectionLost = errors.New("connection to PostgreSQL lost")
+	// ErrNoSuchTable: a table named in a request does not exist.
+	ErrNoSuchTable = errors.New("no such table")
+	// ErrNoSuchColumn: a column named in a request is not in its table.
+	ErrNoSuchColumn = errors.New("no such column")
+	// ErrSnapshotClosed: Read or SplitPoints on a closed snapshot.
+	ErrSnapshotClosed = errors.New("snapshot closed")
+	// ErrBadValue: a value given for a filter, range or resume key cannot be
+	// written as SQL (for example text holding a NUL byte).
+	ErrBadValue = errors.New("value not usable in SQL")
+	// ErrCopyProtocol: the binary COPY stream was not what PostgreSQL sends.
+	ErrCopyProtocol = errors.New("malformed binary COPY stream")
 )
 
 // SQLSTATE codes the connector tells apart.

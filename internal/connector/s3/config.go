@@ -24,6 +24,9 @@ type Config struct {
 	CompressionType string // none or gzip
 	Role            connector.Role
 	Store           connector.ObjectStore
+	// Target shapes the files a full load writes (DataFormat, CSV options,
+	// MaxFileSize, Parquet options).
+	Target TargetSettings
 }
 
 // LogValue implements slog.LogValuer without the secret key.
@@ -41,8 +44,9 @@ func (c Config) LogValue() slog.Value {
 func (c Config) Local() bool { return c.Store.URL == "" }
 
 // ConfigFromEndpoint builds a Config from an S3 endpoint: S3Settings
-// BucketName (required), BucketFolder and CompressionType. A missing or
-// invalid value is a StageConfig *connector.CheckError.
+// BucketName (required), BucketFolder, CompressionType and the settings of
+// the files a target writes (see TargetSettings). A missing or invalid value
+// is a StageConfig *connector.CheckError.
 func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 	eca := parseAttributes(ep.ExtraConnectionAttributes)
 	cfg := Config{
@@ -52,7 +56,15 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		Role:            ep.Role,
 		Store:           ep.ObjectStore,
 	}
-	return cfg, cfg.Validate()
+	target, terr := parseTargetSettings(ep.Settings, eca)
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	cfg.Target = target
+	if terr != nil {
+		return cfg, terr
+	}
+	return cfg, nil
 }
 
 // Validate reports the first missing or invalid field as a StageConfig
@@ -75,6 +87,9 @@ func (c Config) Validate() error {
 	case "", "none", "gzip":
 	default:
 		return configError("CompressionType %q is not valid: use none or gzip", c.CompressionType)
+	}
+	if err := c.Target.validate(); err != nil {
+		return err
 	}
 	if c.Local() {
 		if c.Store.LocalRoot == "" {

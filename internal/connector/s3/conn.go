@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"sync"
+	"time"
 
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -24,15 +25,25 @@ const probePrefix = ".godwit-connection-test-"
 type Conn struct {
 	cfg Config
 
-	mu     sync.Mutex
-	client *awss3.Client
-	closed bool
+	mu         sync.Mutex
+	client     *awss3.Client
+	loadClient *awss3.Client
+	closed     bool
+
+	// Full-load state (load.go).
+	loadMu    sync.Mutex
+	store     objectStore
+	tables    map[string]*tableLoad
+	taskStart time.Time // SetLoadTimestamp
+	opened    time.Time
 }
 
 // The capabilities this connector implements.
 var (
 	_ connector.Conn              = (*Conn)(nil)
 	_ connector.ConnectionChecker = (*Conn)(nil)
+	_ connector.BulkLoader        = (*Conn)(nil)
+	_ connector.TargetDialect     = (*Conn)(nil)
 	_ connector.Factory           = New
 )
 
@@ -47,7 +58,9 @@ func New(ep connector.Endpoint) (connector.Conn, error) {
 }
 
 // NewConn returns a connector for cfg without doing I/O.
-func NewConn(cfg Config) *Conn { return &Conn{cfg: cfg} }
+func NewConn(cfg Config) *Conn {
+	return &Conn{cfg: cfg, tables: map[string]*tableLoad{}, opened: time.Now().UTC()}
+}
 
 // Config returns the connector's configuration.
 func (c *Conn) Config() Config { return c.cfg }
@@ -99,12 +112,15 @@ func (c *Conn) usable() error {
 	return c.cfg.Validate()
 }
 
-// Close releases the connector.
+// Close releases the connector. Files of unfinished tables that were not
+// published yet are dropped.
 func (c *Conn) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
 	c.client = nil
+	c.loadClient = nil
+	c.mu.Unlock()
+	c.closeLoads()
 	return nil
 }
 
@@ -113,9 +129,20 @@ func (c *Conn) s3Client() *awss3.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.client == nil {
-		c.client = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"})
+		c.client = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"}, 1)
 	}
 	return c.client
+}
+
+// s3LoadClient returns the API client of full loads, which retries (with
+// the SDK's backoff) failed requests, creating it on first use.
+func (c *Conn) s3LoadClient() *awss3.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loadClient == nil {
+		c.loadClient = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"}, 5)
+	}
+	return c.loadClient
 }
 
 // probeName is a fresh name for the check's probe object.

@@ -23,10 +23,11 @@ import (
 )
 
 // newClient builds an S3 client for the configured API: its URL as base
-// endpoint, static credentials (anonymous without an access key), no
-// retries (a check reports the first failure), connections through the
-// netcheck dialer so DNS and TCP failures are classified.
-func newClient(cfg Config, dialer netcheck.Dialer) *awss3.Client {
+// endpoint, static credentials (anonymous without an access key), at most
+// attempts tries per request (1 for a check, which reports the first
+// failure), connections through the netcheck dialer so DNS and TCP
+// failures are classified.
+func newClient(cfg Config, dialer netcheck.Dialer, attempts int) *awss3.Client {
 	region := cfg.Store.Region
 	if region == "" {
 		region = DefaultRegion
@@ -44,7 +45,7 @@ func newClient(cfg Config, dialer netcheck.Dialer) *awss3.Client {
 		UsePathStyle:               cfg.Store.PathStyle,
 		Credentials:                creds,
 		HTTPClient:                 httpClient,
-		RetryMaxAttempts:           1,
+		RetryMaxAttempts:           attempts,
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})

@@ -1,0 +1,315 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+)
+
+// Snapshot is a consistent view of a MySQL/MariaDB source shared by up to
+// Sessions() concurrent reads, each session a REPEATABLE READ transaction
+// started WITH CONSISTENT SNAPSHOT at the same point, which BinlogPosition
+// names.
+type Snapshot struct {
+	c      *Conn
+	db     *sql.DB
+	flavor serverFlavor
+
+	sessions []*snapSession
+	free     chan *snapSession
+
+	file string
+	pos  uint64
+	gtid string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// snapSession is one connection of a snapshot.
+type snapSession struct {
+	conn *sql.Conn
+	id   int64 // CONNECTION_ID(), to kill its running query
+}
+
+// OpenSnapshot opens sessions connections in one consistent snapshot.
+//
+// With the RELOAD privilege, FLUSH TABLES WITH READ LOCK stops commits
+// while every session starts its transaction WITH CONSISTENT SNAPSHOT and
+// the binary log position is read; the lock is then released. Without it,
+// MariaDB gives a single session's snapshot its exact binary log position
+// (binlog_snapshot_file/position), so the snapshot has one session and
+// reads take turns on it; MySQL has no such status, and the position read
+// after the snapshot started may be a little ahead of it (logged).
+func (c *Conn) OpenSnapshot(ctx context.Context, sessions int) (connector.Snapshot, error) {
+	return c.openSnapshot(ctx, sessions)
+}
+
+func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error) {
+	if sessions < 1 {
+		sessions = 1
+	}
+	f, err := c.flavor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDataDB(c.cfg, c, sessionSetup(readSQLMode))
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{c: c, db: db, flavor: f}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+
+	first, err := s.newSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, lockErr := first.conn.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK")
+	locked := lockErr == nil
+	switch {
+	case locked:
+	case errIsMySQL(lockErr, erSpecificAccessDenied, erAccessDenied, erDBAccessDenied):
+		if sessions > 1 {
+			slog.InfoContext(ctx, "mysql snapshot: the user lacks RELOAD (FLUSH TABLES WITH READ LOCK), so the snapshot uses one session and reads take turns on it",
+				"endpoint", c.cfg, "sessions_asked", sessions)
+		}
+		sessions = 1
+	default:
+		return nil, classify(ctx, "locking tables for the snapshot", lockErr, 0)
+	}
+	if err := first.begin(ctx); err != nil {
+		return nil, err
+	}
+	for len(s.sessions) < sessions {
+		ss, err := s.newSession(ctx)
+		if err == nil {
+			err = ss.begin(ctx)
+		}
+		if err != nil {
+			if locked {
+				_, _ = first.conn.ExecContext(context.WithoutCancel(ctx), "UNLOCK TABLES")
+			}
+			return nil, err
+		}
+	}
+	posErr := s.readPosition(ctx, first, locked)
+	if locked {
+		if _, err := first.conn.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+			return nil, classify(ctx, "unlocking tables", err, 0)
+		}
+	}
+	if posErr != nil {
+		return nil, posErr
+	}
+	s.free = make(chan *snapSession, len(s.sessions))
+	for _, ss := range s.sessions {
+		s.free <- ss
+	}
+	ok = true
+	slog.DebugContext(ctx, "mysql snapshot opened", "sessions", len(s.sessions), "locked", locked,
+		"binlog_file", s.file, "binlog_pos", s.pos, "gtid", s.gtid)
+	return s, nil
+}
+
+func (s *Snapshot) newSession(ctx context.Context) (*snapSession, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, classify(ctx, "opening a snapshot session", err, 0)
+	}
+	ss := &snapSession{conn: conn}
+	s.sessions = append(s.sessions, ss)
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&ss.id); err != nil {
+		return nil, classify(ctx, "opening a snapshot session", err, 0)
+	}
+	return ss, nil
+}
+
+func (ss *snapSession) begin(ctx context.Context) error {
+	for _, q := range []string{
+		"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+		"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+	} {
+		if _, err := ss.conn.ExecContext(ctx, q); err != nil {
+			return classify(ctx, "starting the snapshot transaction", err, 0)
+		}
+	}
+	return nil
+}
+
+// readPosition reads the binary log position of the snapshot: under the
+// lock, the server's current one; without it, MariaDB's position of the
+// session's snapshot. A server without a binary log has none (empty file).
+func (s *Snapshot) readPosition(ctx context.Context, ss *snapSession, locked bool) error {
+	if s.flavor.mariaDB {
+		if !locked {
+			if err := s.snapshotStatus(ctx, ss); err != nil {
+				return err
+			}
+		} else if err := s.masterStatus(ctx, ss); err != nil {
+			if !errIsMySQL(err, erSpecificAccessDenied) {
+				return err
+			}
+			// No BINLOG MONITOR: the session's snapshot position is the
+			// same under the lock and needs no privilege.
+			if err := s.snapshotStatus(ctx, ss); err != nil {
+				return err
+			}
+		}
+		if s.file != "" {
+			var gtid sql.NullString
+			q := "SELECT @@GLOBAL.gtid_binlog_pos"
+			args := []any{}
+			if !locked {
+				q = "SELECT BINLOG_GTID_POS(?, ?)"
+				args = append(args, s.file, s.pos)
+			}
+			if err := ss.conn.QueryRowContext(ctx, q, args...).Scan(&gtid); err != nil {
+				slog.WarnContext(ctx, "mysql snapshot: cannot read the GTID position", "err", err)
+			}
+			s.gtid = gtid.String
+		}
+		return nil
+	}
+	if err := s.masterStatus(ctx, ss); err != nil {
+		if errIsMySQL(err, erSpecificAccessDenied) {
+			slog.WarnContext(ctx, "mysql snapshot: the user may not read the binary log position (REPLICATION CLIENT): the snapshot has none", "endpoint", s.c.cfg)
+			return nil
+		}
+		return err
+	}
+	if !locked && s.file != "" {
+		slog.WarnContext(ctx, "mysql snapshot: without RELOAD the binary log position is read just after the snapshot started and may be ahead of it: changes committed in between would be missed by CDC",
+			"endpoint", s.c.cfg)
+	}
+	return nil
+}
+
+// masterStatus reads SHOW MASTER STATUS (SHOW BINARY LOG STATUS on MySQL
+// 8.4+, which removed the former).
+func (s *Snapshot) masterStatus(ctx context.Context, ss *snapSession) error {
+	rows, err := ss.conn.QueryContext(ctx, "SHOW MASTER STATUS")
+	if errIsMySQL(err, erParseError) {
+		rows, err = ss.conn.QueryContext(ctx, "SHOW BINARY LOG STATUS")
+	}
+	if err != nil {
+		if errIsMySQL(err, erSpecificAccessDenied) {
+			return err
+		}
+		return classify(ctx, "reading the binary log position", err, 0)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return classify(ctx, "reading the binary log position", err, 0)
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return classify(ctx, "reading the binary log position", err, 0)
+		}
+		for i, name := range cols {
+			switch strings.ToLower(name) {
+			case "file":
+				s.file = vals[i].String
+			case "position":
+				s.pos, _ = strconv.ParseUint(vals[i].String, 10, 64)
+			case "executed_gtid_set": // MySQL
+				s.gtid = strings.ReplaceAll(vals[i].String, "\n", "")
+			}
+		}
+	}
+	return classify(ctx, "reading the binary log position", rows.Err(), 0)
+}
+
+// snapshotStatus reads MariaDB's binlog_snapshot_file/position: the binary
+// log position of this session's consistent snapshot.
+func (s *Snapshot) snapshotStatus(ctx context.Context, ss *snapSession) error {
+	rows, err := ss.conn.QueryContext(ctx, "SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return classify(ctx, "reading the snapshot's binary log position", err, 0)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return classify(ctx, "reading the snapshot's binary log position", err, 0)
+		}
+		switch strings.ToLower(name) {
+		case "binlog_snapshot_file":
+			s.file = value
+		case "binlog_snapshot_position":
+			s.pos, _ = strconv.ParseUint(value, 10, 64)
+		}
+	}
+	return classify(ctx, "reading the snapshot's binary log position", rows.Err(), 0)
+}
+
+// BinlogPosition is the binary log position the snapshot corresponds to:
+// file and pos as SHOW MASTER STATUS gives them, and the GTID set (MariaDB
+// gtid_binlog_pos, or MySQL's executed GTID set). file is empty when the
+// server has no binary log (or the user may not read it).
+func (s *Snapshot) BinlogPosition() (file string, pos uint64, gtid string) {
+	return s.file, s.pos, s.gtid
+}
+
+// Sessions is how many reads the snapshot serves at once.
+func (s *Snapshot) Sessions() int { return len(s.sessions) }
+
+// acquire waits for a free session.
+func (s *Snapshot) acquire(ctx context.Context) (*snapSession, error) {
+	if s.free == nil {
+		return nil, ErrClosed
+	}
+	select {
+	case ss, ok := <-s.free:
+		if !ok || ss == nil {
+			return nil, ErrClosed
+		}
+		return ss, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Snapshot) release(ss *snapSession) { s.free <- ss }
+
+// killQuery stops the statement a session is running, from another
+// connection, so that an abandoned result set need not be read to its end.
+func (s *Snapshot) killQuery(ss *snapSession) error {
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	_, err := s.db.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", ss.id))
+	return err
+}
+
+// Close ends every session's transaction and closes them.
+func (s *Snapshot) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, ss := range s.sessions {
+			_, _ = ss.conn.ExecContext(context.Background(), "ROLLBACK")
+			if err := ss.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+				errs = append(errs, err)
+			}
+		}
+		errs = append(errs, s.db.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}

@@ -1,0 +1,150 @@
+package mysql_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/mysql"
+	"github.com/godwit-dms/godwit/internal/record"
+	"github.com/godwit-dms/godwit/internal/testenv"
+)
+
+// checkSnapshot checks that snap sees rows 1..3 of db.t but not what was
+// written after it opened, from each of its sessions at once, and that its
+// binary log position is exactly where the later writes begin.
+func checkSnapshot(t *testing.T, my *testenv.MySQLServer, db string, c *mysql.Conn, snap *mysql.Snapshot, sessions int) {
+	t.Helper()
+	if snap.Sessions() != sessions {
+		t.Errorf("Sessions() = %d, want %d", snap.Sessions(), sessions)
+	}
+	file, pos, gtid := snap.BinlogPosition()
+	if file == "" || pos == 0 || !regexp.MustCompile(`^\d+-\d+-\d+(,\d+-\d+-\d+)*$`).MatchString(gtid) {
+		t.Fatalf("BinlogPosition() = %q, %d, %q", file, pos, gtid)
+	}
+	my.Exec(t, db, "INSERT INTO t VALUES (4, 'after')", "UPDATE t SET v = 'changed' WHERE id = 1")
+
+	tb := findTable(t, c, db, "t")
+	var wg sync.WaitGroup
+	results := make([][]record.Row, 2*sessions)
+	for i := range results {
+		wg.Go(func() { results[i] = readSnap(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}}) })
+	}
+	wg.Wait()
+	for _, rows := range results {
+		if fmt.Sprint(rows) != "[[1 before] [2 before] [3 before]]" {
+			t.Errorf("snapshot rows = %v", rows)
+		}
+	}
+
+	// The binary log from the snapshot's position holds the later writes
+	// (one table map each) and nothing of the earlier ones.
+	admin := clientDB(t, my, "")
+	events := queryStrings(t, admin, fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d", file, pos))
+	maps := 0
+	for _, e := range events {
+		if e[2] == "Table_map" && strings.Contains(e[5], "("+db+".t)") {
+			maps++
+		}
+	}
+	if maps != 2 {
+		t.Errorf("%d table maps of %s.t after the snapshot position, want 2 (the insert and the update after it)", maps, db)
+	}
+}
+
+func TestSnapshotConsistent(t *testing.T) {
+	t.Parallel()
+	my := testenv.MariaDB(t)
+	db := my.NewDatabase(t)
+	my.Exec(t, db, "CREATE TABLE t (id int PRIMARY KEY, v varchar(10))",
+		"INSERT INTO t VALUES (1, 'before'), (2, 'before')", "INSERT INTO t VALUES (3, 'before')")
+	c := openConn(t, my, db, connector.RoleSource, nil)
+	snap, err := c.OpenSnapshot(testCtx(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	s := snap.(*mysql.Snapshot)
+	checkSnapshot(t, my, db, c, s, 2)
+
+	// The GTID is the server's at the snapshot: the binlog position maps to it.
+	file, pos, gtid := s.BinlogPosition()
+	got := queryStrings(t, clientDB(t, my, ""), "SELECT BINLOG_GTID_POS(?, ?)", file, pos)
+	if got[0][0] != gtid {
+		t.Errorf("gtid %q, BINLOG_GTID_POS of the position = %q", gtid, got[0][0])
+	}
+}
+
+// Without RELOAD (no FLUSH TABLES WITH READ LOCK), MariaDB's snapshot has
+// one session and the position of that session's consistent snapshot.
+func TestSnapshotWithoutReload(t *testing.T) {
+	t.Parallel()
+	my := testenv.MariaDB(t)
+	db := my.NewDatabase(t)
+	my.Exec(t, db, "CREATE TABLE t (id int PRIMARY KEY, v varchar(10))",
+		"INSERT INTO t VALUES (1, 'before'), (2, 'before'), (3, 'before')")
+	user := userName(db, "ro")
+	newUser(t, my, user, "reader-pw-1")
+	my.Exec(t, "", "GRANT SELECT ON "+db+".* TO '"+user+"'@'%'")
+
+	ep := connector.Endpoint{Engine: "mariadb", Role: connector.RoleSource, Host: my.Host, Port: my.Port,
+		Database: db, Username: user, Password: "reader-pw-1", SSLMode: "none"}
+	conn, err := mysql.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := conn.(*mysql.Conn)
+	snap, err := c.OpenSnapshot(testCtx(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	checkSnapshot(t, my, db, c, snap.(*mysql.Snapshot), 1)
+}
+
+// A read that stops early (fn fails) returns fn's error at once and leaves
+// the session usable.
+func TestReadStopsEarly(t *testing.T) {
+	t.Parallel()
+	my := testenv.MariaDB(t)
+	db := my.NewDatabase(t)
+	my.Exec(t, db, "CREATE TABLE big (id int PRIMARY KEY, pad varchar(200))",
+		"INSERT INTO big SELECT seq, REPEAT('x', 200) FROM seq_1_to_20000")
+	c := openConn(t, my, db, connector.RoleSource, nil)
+	tb := findTable(t, c, db, "big")
+	ctx := testCtx(t)
+	snap, err := c.OpenSnapshot(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	stop := fmt.Errorf("stop here")
+	calls := 0
+	err = snap.Read(ctx, &connector.ReadRequest{Table: tb, BatchRows: 100}, func(rows []record.Row) error {
+		calls++
+		return stop
+	})
+	if err != stop || calls != 1 {
+		t.Fatalf("Read = %v after %d calls, want fn's error after 1", err, calls)
+	}
+	rows := readSnap(t, snap, &connector.ReadRequest{Table: tb, Columns: []string{"id"},
+		Range: &record.Range{Columns: []string{"id"}, From: record.Row{int64(10)}, To: record.Row{int64(13)}}})
+	if fmt.Sprint(rows) != "[[10] [11] [12]]" {
+		t.Errorf("next read on the session = %v", rows)
+	}
+
+	// A cancelled context stops a read too.
+	cctx, cancel := context.WithCancel(ctx)
+	err = snap.Read(cctx, &connector.ReadRequest{Table: tb, BatchRows: 100}, func(rows []record.Row) error {
+		cancel()
+		return nil
+	})
+	if err == nil {
+		t.Error("Read with a cancelled context succeeded")
+	}
+}

@@ -1,0 +1,108 @@
+package s3
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// loadPrefix starts the name of every full-load file.
+const loadPrefix = "LOAD"
+
+// loadDigits is the width of the upper-case hexadecimal counter of a LOAD
+// file name: LOAD00000001, ..., LOAD00000009, LOAD0000000A, ...
+const loadDigits = 8
+
+// maxLoadNumber is the largest counter an 8-digit name can carry.
+const maxLoadNumber = 1<<32 - 1
+
+// loadExtensions are the endings of LOAD files this connector writes, and
+// so deletes when a table is dropped or truncated.
+var loadExtensions = []string{".csv", ".csv.gz", ".parquet"}
+
+// loadMarker is the object a DO_NOTHING load leaves in the table's folder
+// while it runs when older LOAD files exist: it holds the highest LOAD
+// number that predates the load, so a restarted process knows which files
+// are its own. FinishTable removes it. Names starting with "_" or "." are
+// skipped by Athena, Glue and Spark.
+const loadMarker = "_godwit_load_base"
+
+// loadName is the file name of LOAD file n with extension ext.
+func loadName(n uint32, ext string) string {
+	return fmt.Sprintf("%s%08X%s", loadPrefix, n, ext)
+}
+
+// parseLoadName returns the counter of a LOAD file name written by this
+// connector (any of loadExtensions), or false.
+func parseLoadName(name string) (uint32, bool) {
+	rest, ok := strings.CutPrefix(name, loadPrefix)
+	if !ok || len(rest) < loadDigits {
+		return 0, false
+	}
+	digits, ext := rest[:loadDigits], rest[loadDigits:]
+	known := false
+	for _, e := range loadExtensions {
+		if ext == e {
+			known = true
+			break
+		}
+	}
+	if !known {
+		return 0, false
+	}
+	var n uint32
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | uint32(d)
+	}
+	return n, true
+}
+
+// fileExtension is the extension of the LOAD files cfg writes: .csv,
+// .csv.gz with GZIP, .parquet (compressed inside the file with GZIP).
+func fileExtension(cfg Config) string {
+	if cfg.Target.format() == FormatParquet {
+		return ".parquet"
+	}
+	if cfg.CompressionType == "gzip" {
+		return ".csv.gz"
+	}
+	return ".csv"
+}
+
+// checkPathPart refuses a schema or table name that cannot be one segment
+// of an object key or a local path.
+func checkPathPart(what, name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: the %s name is empty", ErrInvalidName, what)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: the %s name %q cannot be a folder name", ErrInvalidName, what, name)
+	case strings.ContainsAny(name, "/\x00"):
+		return fmt.Errorf("%w: the %s name %q contains a slash or a NUL character", ErrInvalidName, what, name)
+	}
+	return nil
+}
+
+// tablePrefix is the key prefix of t's files, ending in "/":
+// [BucketFolder/]<schema>/<table>/.
+func tablePrefix(cfg Config, t *record.Table) (string, error) {
+	if err := checkPathPart("schema", t.Schema); err != nil {
+		return "", err
+	}
+	if err := checkPathPart("table", t.Name); err != nil {
+		return "", err
+	}
+	return path.Join(cfg.Folder, t.Schema, t.Name) + "/", nil
+}

@@ -1,0 +1,429 @@
+package fullload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/dms"
+	"github.com/godwit-dms/godwit/internal/dms/mapping"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// keyInfo says how a table's rows are ordered and resumed.
+type keyInfo struct {
+	src []string // source key columns
+	pos []int    // their positions in plan.SourceColumns
+	tgt []string // the target columns they land in
+	ok  bool     // ordered, resumable loading is possible
+}
+
+func keyOf(plan *mapping.TablePlan) keyInfo {
+	k := keyInfo{src: plan.Source.Key()}
+	if len(k.src) == 0 {
+		return k
+	}
+	for _, c := range k.src {
+		col := plan.Source.Column(c)
+		if col == nil || col.Type.Kind == record.KindBytes || col.Type.Kind == record.KindBlob || col.Type.Kind.IsLOB() {
+			return k
+		}
+		p := indexOf(plan.SourceColumns, c)
+		t, ok := targetNames(plan, []string{c})
+		if p < 0 || !ok {
+			return k
+		}
+		k.pos = append(k.pos, p)
+		k.tgt = append(k.tgt, t[0])
+	}
+	k.ok = true
+	return k
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// targetName maps source columns to target columns; ok=false when one is not loaded as is.
+func targetNames(plan *mapping.TablePlan, cols []string) ([]string, bool) {
+	out := make([]string, 0, len(cols))
+	for _, c := range cols {
+		found := ""
+		src := plan.Source.Column(c)
+		for _, cp := range plan.Columns {
+			// A column is loaded as is when it is copied, not computed,
+			// masked or converted to another kind.
+			if cp.Source == c && cp.Expression == "" && cp.BeforeImageOf == "" && len(cp.Masks) == 0 &&
+				src != nil && cp.Type.Kind == src.Type.Kind {
+				found = cp.Name
+				break
+			}
+		}
+		if found == "" {
+			return nil, false
+		}
+		out = append(out, found)
+	}
+	return out, true
+}
+
+// KeyText is the persisted text of a key value, which connectors bind as a
+// parameter of the column's type.
+func KeyText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05.999999")
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func textRow(vals []string) record.Row {
+	if vals == nil {
+		return nil
+	}
+	out := make(record.Row, len(vals))
+	for i, v := range vals {
+		out[i] = v
+	}
+	return out
+}
+
+func rowText(r record.Row) []string {
+	if r == nil {
+		return nil
+	}
+	out := make([]string, len(r))
+	for i, v := range r {
+		out[i] = KeyText(v)
+	}
+	return out
+}
+
+// tableRun is one table's load.
+type tableRun struct {
+	r    *runner
+	plan *mapping.TablePlan
+	tgt  *record.Table
+	key  keyInfo
+	mu   sync.Mutex // guards ts
+	ts   *dms.TableStats
+}
+
+func (tr *tableRun) report(ctx context.Context, fn func(ts *dms.TableStats)) error {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	fn(tr.ts)
+	cp := *tr.ts
+	cp.Segments = append([]dms.SegmentProgress(nil), tr.ts.Segments...)
+	return tr.r.job.Reporter.Table(context.WithoutCancel(ctx), &cp)
+}
+
+// table loads one table. The caller took a sub-task slot for it, which the
+// table gives back when it is done.
+func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, error) {
+	job := r.job
+	src := plan.Source
+	tgt := *plan.Target
+	if s := job.Settings.TargetMetadata.TargetSchema; s != "" {
+		tgt.Schema = s
+	}
+	tr := &tableRun{r: r, plan: plan, tgt: &tgt, key: keyOf(plan),
+		ts: &dms.TableStats{TaskARN: job.TaskARN, SchemaName: src.Schema, TableName: src.Name, TableState: dms.TableBeforeLoad,
+			RunID: job.RunID, ValidationState: "Not enabled"}}
+	log := r.log.With("table", src.QualifiedName())
+	prev := job.Previous[Key(src.Schema, src.Name)]
+	held := true
+	defer func() {
+		if held {
+			r.release()
+		}
+	}()
+	if job.Resume && prev != nil && prev.TableState == dms.TableCompleted && !prev.ReloadRequested {
+		// Already loaded by an earlier run.
+		err := tr.report(ctx, func(ts *dms.TableStats) {
+			*ts = *prev
+			ts.RunID = job.RunID
+			ts.ReloadRequested = false
+		})
+		return 0, err
+	}
+	resume := job.Resume && prev != nil && prev.TableState == dms.TableFullLoad && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested
+	if prev != nil && prev.ReloadRequested {
+		tr.ts.FullLoadReloaded = true
+	}
+	deferPK := job.Settings.FullLoadSettings.CreatePkAfterFullLoad
+	var segs []dms.SegmentProgress
+	if resume {
+		segs = append(segs, prev.Segments...)
+		tr.ts.FullLoadRows = prev.FullLoadRows
+		tr.ts.FullLoadStartTime = prev.FullLoadStartTime
+		log.Info("resuming table load", "rows_already_loaded", prev.FullLoadRows, "segments", len(segs))
+	} else {
+		if err := job.Target.PrepareTable(ctx, &tgt, connector.TablePrep(job.Settings.FullLoadSettings.TargetTablePrepMode), deferPK); err != nil {
+			return 0, tr.fail(ctx, err)
+		}
+		var err error
+		segs, err = r.segments(ctx, plan, tr.key)
+		if err != nil {
+			return 0, tr.fail(ctx, err)
+		}
+		tr.ts.FullLoadStartTime = time.Now().UTC()
+	}
+	if err := tr.report(ctx, func(ts *dms.TableStats) {
+		ts.TableState = dms.TableFullLoad
+		ts.Segments = segs
+	}); err != nil {
+		return 0, err
+	}
+
+	// The first pending segment runs on the slot held; the others take their own.
+	var wg sync.WaitGroup
+	errs := make([]error, len(segs))
+	first := true
+	for i := range segs {
+		if segs[i].Done {
+			continue
+		}
+		if !first {
+			if err := r.acquire(ctx); err != nil {
+				errs[i] = err
+				break
+			}
+		}
+		first = false
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.release()
+			errs[i] = tr.segment(ctx, i, resume)
+		}()
+	}
+	held = first // no segment took the held slot
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return tr.ts.FullLoadRows, tr.fail(ctx, err)
+	}
+	if err := job.Target.FinishTable(ctx, &tgt, deferPK); err != nil {
+		return tr.ts.FullLoadRows, tr.fail(ctx, err)
+	}
+	err := tr.report(ctx, func(ts *dms.TableStats) {
+		ts.TableState = dms.TableCompleted
+		ts.FullLoadEndTime = time.Now().UTC()
+	})
+	log.Info("table loaded", "rows", tr.ts.FullLoadRows)
+	return tr.ts.FullLoadRows, err
+}
+
+// fail records why the table stopped. Rejected rows make a table error
+// (the task goes on); anything else is returned as is.
+func (tr *tableRun) fail(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if !errors.Is(err, connector.ErrRowRejected) {
+		return fmt.Errorf("table %s: %w", tr.plan.Source.QualifiedName(), err)
+	}
+	tr.r.log.Warn("table error", "table", tr.plan.Source.QualifiedName(), "err", err)
+	_ = tr.report(ctx, func(ts *dms.TableStats) {
+		ts.TableState = dms.TableError
+		ts.LastError = err.Error()
+		ts.FullLoadErrorRows++
+	})
+	return fmt.Errorf("%w: %s: %v", errTableError, tr.plan.Source.QualifiedName(), err)
+}
+
+// segments cuts a table into the ranges loaded in parallel.
+func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyInfo) ([]dms.SegmentProgress, error) {
+	whole := []dms.SegmentProgress{{Index: 0, Columns: key.src}}
+	pl := plan.ParallelLoad
+	switch {
+	case pl != nil && pl.Type == "ranges":
+		var out []dms.SegmentProgress
+		var from []string
+		for i, b := range pl.Boundaries {
+			to := rowText(b)
+			out = append(out, dms.SegmentProgress{Index: i, Columns: pl.Columns, From: from, To: to})
+			from = to
+		}
+		return append(out, dms.SegmentProgress{Index: len(out), Columns: pl.Columns, From: from}), nil
+	case pl != nil && pl.Type == "none":
+		return whole, nil
+	}
+	n := r.job.Settings.FullLoadSettings.MaxFullLoadSubTasks
+	auto := pl != nil && (pl.Type == "partitions-auto" || pl.Type == "subpartitions-auto")
+	if !key.ok || n < 2 || (!auto && plan.Source.RowsEstimate < r.job.SegmentRows) {
+		return whole, nil
+	}
+	if pl != nil && pl.NumberOfPartitions > 0 {
+		n = min(n, pl.NumberOfPartitions)
+	}
+	points, err := r.snap.SplitPoints(ctx, plan.Source, key.src, n)
+	if err != nil {
+		return nil, fmt.Errorf("split %s into segments: %w", plan.Source.QualifiedName(), err)
+	}
+	if len(points) == 0 {
+		return whole, nil
+	}
+	var out []dms.SegmentProgress
+	var from []string
+	for i, p := range points {
+		to := rowText(p)
+		out = append(out, dms.SegmentProgress{Index: i, Columns: key.src, From: from, To: to})
+		from = to
+	}
+	return append(out, dms.SegmentProgress{Index: len(out), Columns: key.src, From: from}), nil
+}
+
+type batch struct {
+	rows    []record.Row
+	lastKey []string
+}
+
+// segment loads one segment: a reader goroutine feeds transformed batches
+// of CommitRate rows to the loader, which commits each and records the
+// segment's progress.
+func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
+	job := tr.r.job
+	tr.mu.Lock()
+	seg := tr.ts.Segments[i]
+	tr.mu.Unlock()
+	plan := tr.plan
+	commitRate := job.Settings.FullLoadSettings.CommitRate
+	if commitRate <= 0 {
+		commitRate = 10000
+	}
+	req := &connector.ReadRequest{Table: plan.Source, Columns: plan.SourceColumns, Filters: plan.Filters, BatchRows: commitRate}
+	if tm := job.Settings.TargetMetadata; tm.SupportLobs && !tm.FullLobMode && tm.LimitedSizeLobMode && tm.LobMaxSize > 0 {
+		req.LOBMaxBytes = tm.LobMaxSize * 1024
+	}
+	if plan.LOB != nil && plan.LOB.Mode == "limited" && plan.LOB.BulkMaxSizeKB > 0 {
+		req.LOBMaxBytes = plan.LOB.BulkMaxSizeKB * 1024
+	}
+	from := seg.From
+	keyed := tr.key.ok && equalCols(seg.Columns, tr.key.src)
+	if keyed && seg.LastKey != nil {
+		// Rows up to the last committed key are on the target; the segment
+		// goes on from there, that key included (it is deleted and loaded again).
+		from = seg.LastKey
+	}
+	if len(seg.Columns) > 0 && (from != nil || seg.To != nil) {
+		req.Range = &record.Range{Columns: seg.Columns, From: textRow(from), To: textRow(seg.To)}
+	}
+	if tr.key.ok {
+		req.OrderBy = tr.key.src
+	}
+	if resume {
+		// Whatever a crash left on the target beyond the persisted progress goes.
+		var del *record.Range
+		if req.Range != nil {
+			cols, ok := targetNames(plan, req.Range.Columns)
+			if !ok {
+				return fmt.Errorf("cannot resume segment %d: its range columns are not loaded as they are", i)
+			}
+			del = &record.Range{Columns: cols, From: req.Range.From, To: req.Range.To}
+		}
+		if err := job.Target.DeleteRange(ctx, tr.tgt, del); err != nil {
+			return fmt.Errorf("clear the unfinished part of segment %d: %w", i, err)
+		}
+		// The row at the last committed key is deleted and loaded again.
+		if keyed && seg.Rows > 0 && seg.LastKey != nil {
+			_ = tr.report(ctx, func(ts *dms.TableStats) {
+				ts.FullLoadRows -= 1
+				ts.Segments[i].Rows -= 1
+			})
+		}
+	}
+
+	ch := make(chan batch, 2)
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var readErr error
+	go func() {
+		defer close(ch)
+		meta := mapping.RowMeta{Operation: "INSERT", Timestamp: job.LoadTime}
+		readErr = tr.r.snap.Read(rctx, req, func(rows []record.Row) error {
+			out := make([]record.Row, 0, len(rows))
+			for _, src := range rows {
+				row, err := plan.Transform(src, meta)
+				if err != nil {
+					return fmt.Errorf("transform a row of %s: %w", plan.Source.QualifiedName(), err)
+				}
+				out = append(out, row)
+			}
+			b := batch{rows: out}
+			if tr.key.ok && len(rows) > 0 {
+				last := rows[len(rows)-1]
+				b.lastKey = make([]string, len(tr.key.pos))
+				for k, p := range tr.key.pos {
+					b.lastKey[k] = KeyText(last[p])
+				}
+			}
+			select {
+			case ch <- b:
+				return nil
+			case <-rctx.Done():
+				return context.Cause(rctx)
+			}
+		})
+	}()
+	for b := range ch {
+		if err := job.Target.Load(ctx, tr.tgt, b.rows); err != nil {
+			cancel(err)
+			for range ch {
+			}
+			return err
+		}
+		n := int64(len(b.rows))
+		if err := tr.report(ctx, func(ts *dms.TableStats) {
+			ts.FullLoadRows += n
+			ts.Segments[i].Rows += n
+			if b.lastKey != nil {
+				ts.Segments[i].LastKey = b.lastKey
+			}
+		}); err != nil {
+			cancel(err)
+			for range ch {
+			}
+			return err
+		}
+	}
+	if readErr != nil {
+		return fmt.Errorf("read %s: %w", plan.Source.QualifiedName(), readErr)
+	}
+	return tr.report(ctx, func(ts *dms.TableStats) { ts.Segments[i].Done = true })
+}
+
+func equalCols(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
