@@ -169,3 +169,136 @@ func TestFullLoadPostgresToPostgres(t *testing.T) {
 		t.Fatalf("settings document lost the user's value: %s", aws.ToString(task.ReplicationTaskSettings))
 	}
 }
+
+func describeTask(t *testing.T, c *dmssdk.Client, arn string) types.ReplicationTask {
+	t.Helper()
+	d, err := c.DescribeReplicationTasks(ctxT(t), &dmssdk.DescribeReplicationTasksInput{Filters: []types.Filter{{Name: aws.String("replication-task-arn"), Values: []string{arn}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ReplicationTasks[0]
+}
+
+func waitStatus(t *testing.T, c *dmssdk.Client, arn string, want ...string) types.ReplicationTask {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		task := describeTask(t, c, arn)
+		for _, w := range want {
+			if aws.ToString(task.Status) == w {
+				return task
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("task never reached %v", want)
+	return types.ReplicationTask{}
+}
+
+// A task stopped in the middle of a table resumes that table where it
+// stopped: no row lost, none duplicated, the table not started again.
+func TestFullLoadStopAndResume(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
+		`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 300000) g`, `ANALYZE big`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "resume")
+	arn := createTask(t, p, "resume-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
+	ctx := ctxT(t)
+	if _, err := p.c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	var started *time.Time
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ts := tableStats(t, p.c, arn)["public.big"]
+		if ts.FullLoadRows >= 5000 {
+			started = ts.FullLoadStartTime
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the load never got going")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop, err := p.c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)})
+	if err != nil || aws.ToString(stop.ReplicationTask.Status) != "stopping" {
+		t.Fatalf("stop: %v", err)
+	}
+	task := waitStatus(t, p.c, arn, "stopped", "failed")
+	if aws.ToString(task.StopReason) != "Stop Reason NORMAL" {
+		t.Fatalf("stopped with %q: %s", aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
+	}
+	mid := tableStats(t, p.c, arn)["public.big"]
+	if mid.FullLoadRows >= 300000 || aws.ToString(mid.TableState) == "Table completed" {
+		t.Skipf("the load finished before the stop took effect (%d rows)", mid.FullLoadRows)
+	}
+	_, loadedNow := pgChecksum(t, pg.DSN(tgtDB), `SELECT * FROM big`)
+	if loadedNow < mid.FullLoadRows {
+		t.Fatalf("statistics say %d rows loaded, the target has %d", mid.FullLoadRows, loadedNow)
+	}
+
+	task = runTask(t, p.c, arn, "resume-processing")
+	if aws.ToString(task.StopReason) != "Stop Reason FULL_LOAD_ONLY_FINISHED" {
+		t.Fatalf("resumed task ended %q: %s", aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
+	}
+	want, wn := pgChecksum(t, pg.DSN(srcDB), `SELECT * FROM big`)
+	got, gn := pgChecksum(t, pg.DSN(tgtDB), `SELECT * FROM big`)
+	if want != got || wn != gn {
+		t.Fatalf("after resume: source %d rows, target %d rows (checksums %s / %s)", wn, gn, want, got)
+	}
+	end := tableStats(t, p.c, arn)["public.big"]
+	if end.FullLoadRows != 300000 || !end.FullLoadStartTime.Equal(*started) {
+		t.Fatalf("after resume: %d rows, start time %v (first run started %v): the table was loaded again instead of resumed", end.FullLoadRows, end.FullLoadStartTime, started)
+	}
+}
+
+// A row the target rejects makes a table error; the task goes on with the other tables.
+func TestFullLoadTableError(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE good (id int PRIMARY KEY)`, `INSERT INTO good SELECT generate_series(1, 100)`,
+		`CREATE TABLE bad (id int PRIMARY KEY, n int)`, `INSERT INTO bad SELECT g, g FROM generate_series(1, 100) g`)
+	pg.Exec(t, tgtDB, `CREATE TABLE bad (id int PRIMARY KEY, n int CHECK (n < 50))`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "tblerr")
+	arn := createTask(t, p, "tblerr-task", "full-load", includeAll, `{"FullLoadSettings":{"TargetTablePrepMode":"DO_NOTHING"}}`)
+	task := runTask(t, p.c, arn, "start-replication")
+	if task.ReplicationTaskStats.TablesErrored != 1 || task.ReplicationTaskStats.TablesLoaded != 1 {
+		t.Fatalf("stats %+v", task.ReplicationTaskStats)
+	}
+	stats := tableStats(t, p.c, arn)
+	if aws.ToString(stats["public.bad"].TableState) != "Table error" || aws.ToString(stats["public.good"].TableState) != "Table completed" {
+		t.Fatalf("states: bad %s, good %s", aws.ToString(stats["public.bad"].TableState), aws.ToString(stats["public.good"].TableState))
+	}
+}
+
+// A source that goes away mid-load fails the task with a clear reason.
+func TestFullLoadSourceDisappears(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`, `INSERT INTO big SELECT g, repeat('v', 200) FROM generate_series(1, 400000) g`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "gone")
+	arn := createTask(t, p, "gone-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
+	ctx := ctxT(t)
+	if _, err := p.c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); tableStats(t, p.c, arn)["public.big"].FullLoadRows < 2000; {
+		if time.Now().After(deadline) {
+			t.Fatal("the load never got going")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	pg.Exec(t, tgtDB, fmt.Sprintf(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'`, srcDB))
+	task := waitStatus(t, p.c, arn, "failed", "stopped")
+	if aws.ToString(task.Status) != "failed" || aws.ToString(task.StopReason) != "Stop Reason FATAL_ERROR" {
+		t.Skipf("the load finished before the source went away (%s)", aws.ToString(task.Status))
+	}
+	if msg := aws.ToString(task.LastFailureMessage); !strings.Contains(msg, "big") {
+		t.Fatalf("failure message %q does not say which table", msg)
+	}
+	t.Logf("failure: %s", aws.ToString(task.LastFailureMessage))
+}

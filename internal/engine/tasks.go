@@ -208,6 +208,17 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	job := &fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
 		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, LoadTime: e.svc.Time(), Log: log}
 	res := fullload.Run(ctx, job)
+	// Tables ReloadTables asked for while the load ran are loaded again.
+	for res.Fatal == nil && ctx.Err() == nil {
+		again, err := e.reloadPlans(ctx, t, plans)
+		if err != nil || len(again) == 0 {
+			break
+		}
+		log.Info("reloading tables", "tables", len(again))
+		job.Plans, job.Resume, job.Previous, job.Reload = again, false, map[string]*dms.TableStats{}, true
+		r2 := fullload.Run(ctx, job)
+		res.Fatal, res.Rows = r2.Fatal, res.Rows+r2.Rows
+	}
 	stopFlush()
 	rep.flush(context.WithoutCancel(ctx), res.Fatal == nil)
 	if res.Fatal != nil {
@@ -319,4 +330,28 @@ func openTaskLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
+// reloadPlans returns the plans of the tables with a pending reload request,
+// clearing the requests.
+func (e *Engine) reloadPlans(ctx context.Context, t *dms.ReplicationTask, plans []*mapping.TablePlan) ([]*mapping.TablePlan, error) {
+	stats, err := e.svc.ListTableStats(ctx, t.ARN)
+	if err != nil {
+		return nil, err
+	}
+	var out []*mapping.TablePlan
+	for _, ts := range stats {
+		if !ts.ReloadRequested {
+			continue
+		}
+		for _, p := range plans {
+			if p.Source.Schema == ts.SchemaName && p.Source.Name == ts.TableName {
+				out = append(out, p)
+			}
+		}
+		if err := e.svc.ClearReloadRequest(ctx, t, ts.SchemaName, ts.TableName); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,9 @@ import (
 	"regexp"
 	"strconv"
 
+	"database/sql/driver"
 	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/godwit-dms/godwit/internal/connector"
 )
 
 var (
@@ -23,11 +24,11 @@ var (
 	// ErrRowRejected: the target refused a row of a Load (out of range, too
 	// long, incorrect value, duplicate key, NULL in a NOT NULL column...).
 	// Nothing of the batch was committed. The error is a *RowError.
-	ErrRowRejected = errors.New("row rejected by the target")
+	ErrRowRejected = fmt.Errorf("%w", connector.ErrRowRejected)
 	// ErrConnectionLost: the session to the server broke (network, server
 	// restart, killed connection); the statement's outcome is unknown unless
 	// it ran in a transaction, which is then rolled back.
-	ErrConnectionLost = errors.New("connection to the MySQL server lost")
+	ErrConnectionLost = fmt.Errorf("connection to the MySQL server lost: %w", connector.ErrConnectionLost)
 	// ErrUnsupported: a request this connector cannot serve (an unknown
 	// column, filter operator or value of the wrong type).
 	ErrUnsupported = errors.New("unsupported request")

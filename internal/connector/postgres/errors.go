@@ -1,6 +1,11 @@
 package postgres
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+)
 
 var (
 	// ErrInvalidConfig: the endpoint's settings are missing or invalid.
@@ -16,10 +21,10 @@ var (
 	// SQLSTATE class 22, or an integrity violation, class 23), or a value
 	// could not be converted to its target column's type. Nothing of the
 	// batch was written; the table is in error, the task can go on.
-	ErrRowRejected = errors.New("row rejected by the target")
+	ErrRowRejected = fmt.Errorf("%w", connector.ErrRowRejected)
 	// ErrConnectionLost: the session to the server broke (network, server
 	// shutdown or crash). The work can be retried on a new session.
-	ErrConnectionLost = errors.New("connection to PostgreSQL lost")
+	ErrConnectionLost = fmt.Errorf("connection to PostgreSQL lost: %w", connector.ErrConnectionLost)
 	// ErrNoSuchTable: a table named in a request does not exist.
 	ErrNoSuchTable = errors.New("no such table")
 	// ErrNoSuchColumn: a column named in a request is not in its table.

@@ -53,7 +53,7 @@ func outputs(t *testing.T, conn *pgx.Conn, table *record.Table) [][]string {
 	var cols []string
 	for _, c := range table.Columns {
 		q := pgx.Identifier{c.Name}.Sanitize()
-		cols = append(cols, fmt.Sprintf("CASE WHEN %s IS NULL THEN 'NULL' ELSE format('%%s', %s) END", q, q))
+		cols = append(cols, fmt.Sprintf("CASE WHEN num_nulls(%s) = 1 THEN 'NULL' ELSE format('%%s', %s) END", q, q))
 	}
 	return queryStrings(t, conn, "SELECT "+strings.Join(cols, ", ")+" FROM "+pgx.Identifier{table.Schema, table.Name}.Sanitize()+" ORDER BY 1")
 }

@@ -139,15 +139,16 @@ func (e *csvEncoder) quoteIfNeeded(dst []byte, start int) []byte {
 	}
 	e.scratch = append(e.scratch[:0], field...)
 	dst = append(dst[:start], '"')
+	rest := e.scratch
 	for {
-		i := bytes.IndexByte(e.scratch, '"')
+		i := bytes.IndexByte(rest, '"')
 		if i < 0 {
-			dst = append(dst, e.scratch...)
+			dst = append(dst, rest...)
 			break
 		}
-		dst = append(dst, e.scratch[:i+1]...)
+		dst = append(dst, rest[:i+1]...)
 		dst = append(dst, '"')
-		e.scratch = e.scratch[i+1:]
+		rest = rest[i+1:]
 	}
 	return append(dst, '"')
 }

@@ -211,7 +211,6 @@ func newParquetEncoder(cfg Config, t *record.Table) (*parquetEncoder, error) {
 		parquet.PageBufferSize(orDefault(s.DataPageSize, DefaultDataPageSize)),
 		parquet.MaxRowsPerRowGroup(int64(orDefault(s.RowGroupLength, DefaultRowGroupLength))),
 		parquet.DictionaryMaxBytes(int64(orDefault(s.DictPageSizeLimit, DefaultDictPageSizeLimit))),
-		parquet.CreatedBy("godwit", "", ""),
 	}
 	if _, err := parquet.NewWriterConfig(e.options...); err != nil {
 		return nil, fmt.Errorf("%w: Parquet settings: %v", ErrInvalidConfig, err)

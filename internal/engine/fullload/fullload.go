@@ -47,7 +47,9 @@ type Job struct {
 	Previous map[string]*dms.TableStats
 	// Resume continues unfinished tables from their last committed key;
 	// otherwise every table is loaded from scratch.
-	Resume   bool
+	Resume bool
+	// Reload marks the tables as reloaded (ReloadTables).
+	Reload   bool
 	RunID    int64
 	TaskARN  string
 	Reporter Reporter

@@ -171,7 +171,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		return 0, err
 	}
 	resume := job.Resume && prev != nil && prev.TableState == dms.TableFullLoad && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested
-	if prev != nil && prev.ReloadRequested {
+	if (prev != nil && prev.ReloadRequested) || (!job.Resume && len(job.Previous) == 0 && job.Reload) {
 		tr.ts.FullLoadReloaded = true
 	}
 	deferPK := job.Settings.FullLoadSettings.CreatePkAfterFullLoad
