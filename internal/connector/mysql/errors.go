@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 
-	"database/sql/driver"
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/godwit-dms/godwit/internal/connector"
 )
