@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -331,5 +332,58 @@ func TestConnectionCDCAdvice(t *testing.T) {
 	msg := aws.ToString(conn.LastFailureMessage)
 	if aws.ToString(conn.Status) != "successful" || !strings.Contains(msg, "For CDC") || !strings.Contains(msg, "REPLICATION") {
 		t.Fatalf("status %s message %q", aws.ToString(conn.Status), msg)
+	}
+}
+
+// ModifyEndpoint merges settings, keeps the password unless given, and
+// RefreshSchemas / DescribeSchemas list what the endpoint really has.
+func TestModifyEndpointAndSchemas(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE SCHEMA sales`, `CREATE SCHEMA "Mixed Case"`)
+	s := startServer(t)
+	c := s.client(t)
+	ctx := ctxT(t)
+	riARN := aws.ToString(createInstance(t, ctx, c, "schemas").ReplicationInstanceArn)
+	ep := createEndpoint(t, c, endpointArgs{id: "pg", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: db})
+	mod, err := c.ModifyEndpoint(ctx, &dmssdk.ModifyEndpointInput{EndpointArn: ep.EndpointArn,
+		PostgreSQLSettings: &types.PostgreSQLSettings{SlotName: aws.String("my_slot"), HeartbeatEnable: aws.Bool(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(mod.Endpoint.PostgreSQLSettings.SlotName) != "my_slot" || aws.ToString(mod.Endpoint.PostgreSQLSettings.ServerName) != pg.Host {
+		t.Fatalf("settings after modify: %+v", mod.Endpoint.PostgreSQLSettings)
+	}
+	// The stored password still works.
+	if st := aws.ToString(testConnection(t, ctx, c, riARN, aws.ToString(ep.EndpointArn)).Status); st != "successful" {
+		t.Fatalf("after modify: %s", st)
+	}
+	_, err = c.DescribeSchemas(ctx, &dmssdk.DescribeSchemasInput{EndpointArn: ep.EndpointArn})
+	wantFault(t, err, "InvalidResourceStateFault", "RefreshSchemas")
+	r, err := c.RefreshSchemas(ctx, &dmssdk.RefreshSchemasInput{EndpointArn: ep.EndpointArn, ReplicationInstanceArn: aws.String(riARN)})
+	if err != nil || r.RefreshSchemasStatus.Status != "refreshing" {
+		t.Fatalf("refresh: %v", err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err := c.DescribeRefreshSchemasStatus(ctx, &dmssdk.DescribeRefreshSchemasStatusInput{EndpointArn: ep.EndpointArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.RefreshSchemasStatus.Status == "successful" {
+			break
+		}
+		if st.RefreshSchemasStatus.Status == "failed" || time.Now().After(deadline) {
+			t.Fatalf("refresh: %s %s", st.RefreshSchemasStatus.Status, aws.ToString(st.RefreshSchemasStatus.LastFailureMessage))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sc, err := c.DescribeSchemas(ctx, &dmssdk.DescribeSchemasInput{EndpointArn: ep.EndpointArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(sc.Schemas, ",")
+	if !strings.Contains(got, "sales") || !strings.Contains(got, "Mixed Case") || !strings.Contains(got, "public") || strings.Contains(got, "pg_catalog") {
+		t.Fatalf("schemas: %s", got)
 	}
 }

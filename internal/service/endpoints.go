@@ -161,6 +161,11 @@ func (s *Service) applyEndpointSpec(ep *dms.Endpoint, secrets map[string]string,
 	if spec.Port != nil && *spec.Port <= 0 || ep.Port > 65535 {
 		return invalidParam("Port must be between 1 and 65535 (got %d).", ep.Port)
 	}
+	stored, err := s.EndpointSecrets(ep)
+	if err != nil {
+		return err
+	}
+	hasSecret := func(k string) bool { return secrets[k] != "" || stored[k] != "" }
 	// Connection fields may also come from the engine's settings block.
 	block := catalog.SettingsBlock(ep.Engine)
 	usesSecretsManager := false
@@ -185,7 +190,7 @@ func (s *Service) applyEndpointSpec(ep *dms.Endpoint, secrets map[string]string,
 		}
 		usesSecretsManager = arn != ""
 	}
-	if usesSecretsManager && (secrets["Password"] != "" || secrets[block+".Password"] != "") {
+	if usesSecretsManager && (hasSecret("Password") || hasSecret(block+".Password")) {
 		return newErr(CodeInvalidParameterCombination, "Password cannot be given together with SecretsManager settings: give one or the other.")
 	}
 	if slices.Contains(serverEngines, ep.Engine) && !usesSecretsManager {
@@ -193,7 +198,7 @@ func (s *Service) applyEndpointSpec(ep *dms.Endpoint, secrets map[string]string,
 		if ep.Username == "" {
 			missing = append(missing, "Username")
 		}
-		if secrets["Password"] == "" && secrets[block+".Password"] == "" {
+		if !hasSecret("Password") && !hasSecret(block+".Password") {
 			missing = append(missing, "Password")
 		}
 		if ep.ServerName == "" {

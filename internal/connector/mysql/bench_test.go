@@ -72,8 +72,8 @@ func benchLoad(b *testing.B, insert bool) {
 		if err := target.PrepareTable(ctx, &out, connector.PrepTruncate, false); err != nil {
 			b.Fatal(err)
 		}
-		for i := 0; i < len(rows); i += 10000 { // CommitRate
-			if err := target.Load(ctx, &out, rows[i:min(i+10000, len(rows))]); err != nil {
+		for i := 0; i < len(rows); i += benchBatch { // CommitRate
+			if err := target.Load(ctx, &out, rows[i:min(i+benchBatch, len(rows))]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -83,3 +83,5 @@ func benchLoad(b *testing.B, insert bool) {
 
 func BenchmarkLoadData(b *testing.B)   { benchLoad(b, false) }
 func BenchmarkLoadInsert(b *testing.B) { benchLoad(b, true) }
+
+var benchBatch = 200000

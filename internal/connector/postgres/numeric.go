@@ -133,37 +133,48 @@ func appendNumericBinary(b []byte, s string) ([]byte, error) {
 		}
 		shift = e
 	}
-	// Move the point: digits = intPart+fracPart, point after len(intPart)+shift.
-	digits := intPart + fracPart
+	// The digits are intPart+fracPart with the point after
+	// len(intPart)+shift of them: pad with zeros so that the point is
+	// inside them, then to whole base-10000 digits on both sides.
 	point := len(intPart) + shift
-	dscale := len(digits) - point
+	lead, trail := 0, 0
+	dscale := len(intPart) + len(fracPart) - point
 	if dscale < 0 {
-		digits += strings.Repeat("0", -dscale)
-		dscale = 0
+		trail, dscale = -dscale, 0
 	}
 	if point < 0 {
-		digits = strings.Repeat("0", -point) + digits
-		point = 0
+		lead, point = -point, 0
 	}
-	if dscale > 0x3FFF {
-		return b, fmt.Errorf("%w: %q has more fraction digits than PostgreSQL keeps", ErrBadValue, s)
+	if dscale > 0x3FFF || point > 4*0x7FFF {
+		return b, fmt.Errorf("%w: %q is out of PostgreSQL's numeric range", ErrBadValue, s)
 	}
-	ip, fp := digits[:point], digits[point:]
-	// Pad the integer part on the left and the fraction on the right to
-	// whole base-10000 digits.
-	if r := len(ip) % 4; r != 0 {
-		ip = "0000"[:4-r] + ip
+	if r := point % 4; r != 0 {
+		lead += 4 - r
+		point += 4 - r
 	}
-	if r := len(fp) % 4; r != 0 {
-		fp += "0000"[:4-r]
+	n := lead + len(intPart) + len(fracPart) + trail
+	if r := n % 4; r != 0 {
+		trail += 4 - r
+		n += 4 - r
 	}
-	all := ip + fp
-	groups := make([]uint16, 0, len(all)/4)
-	for i := 0; i < len(all); i += 4 {
-		g := uint16(all[i]-'0')*1000 + uint16(all[i+1]-'0')*100 + uint16(all[i+2]-'0')*10 + uint16(all[i+3]-'0')
-		groups = append(groups, g)
+	digitAt := func(i int) uint16 {
+		i -= lead
+		switch {
+		case i < 0:
+			return 0
+		case i < len(intPart):
+			return uint16(intPart[i] - '0')
+		case i < len(intPart)+len(fracPart):
+			return uint16(fracPart[i-len(intPart)] - '0')
+		}
+		return 0
 	}
-	weight := len(ip)/4 - 1
+	var stack [32]uint16
+	groups := stack[:0]
+	for i := 0; i < n; i += 4 {
+		groups = append(groups, digitAt(i)*1000+digitAt(i+1)*100+digitAt(i+2)*10+digitAt(i+3))
+	}
+	weight := point/4 - 1
 	for len(groups) > 0 && groups[0] == 0 {
 		groups = groups[1:]
 		weight--
@@ -176,9 +187,6 @@ func appendNumericBinary(b []byte, s string) ([]byte, error) {
 		weight = 0
 	} else if neg {
 		sign = numericNeg
-	}
-	if weight > 0x7FFF || weight < -0x8000 {
-		return b, fmt.Errorf("%w: %q is out of PostgreSQL's numeric range", ErrBadValue, s)
 	}
 	b = appendNumericHeader(b, len(groups), weight, sign, dscale)
 	for _, g := range groups {

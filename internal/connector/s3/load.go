@@ -606,7 +606,9 @@ func removeStaged(dir, id, keep string) {
 }
 
 // FinishTable implements connector.BulkLoader: it publishes the table's
-// last file and removes the load marker. deferPK has no meaning for files.
+// last file. The load marker stays, so that redoing the load later
+// (DeleteRange(nil)) still spares the older files. deferPK has no meaning
+// for files.
 func (c *Conn) FinishTable(ctx context.Context, t *record.Table, deferPK bool) error {
 	if err := c.usable(); err != nil {
 		return err
@@ -625,12 +627,6 @@ func (c *Conn) FinishTable(ctx context.Context, t *record.Table, deferPK bool) e
 	}
 	if err := c.publish(ctx, tl); err != nil {
 		return tl.fail(err)
-	}
-	if tl.marker {
-		if err := c.loadStore().remove(ctx, keyJoin(tl.prefix, loadMarker)); err != nil {
-			return err
-		}
-		tl.marker = false
 	}
 	c.loadMu.Lock()
 	if c.tables[tableKey(t)] == tl {

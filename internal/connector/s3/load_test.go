@@ -492,7 +492,7 @@ func TestPrepareModes(t *testing.T) {
 		mustLoad(t, c, tbl, wideRows(0, 15))
 		mustFinish(t, c, tbl)
 		want := []string{"20240101-1200000000.csv", "LOAD00000001.csv", "LOAD00000002.csv.gz", "LOAD0000000A.parquet",
-			"LOAD0000000B.csv", "LOAD0000000C.csv", "LOAD1.csv", "notes.txt"}
+			"LOAD0000000B.csv", "LOAD0000000C.csv", "LOAD1.csv", "_godwit_load_base", "notes.txt"}
 		if files := listDir(t, dir); !slices.Equal(files, want) {
 			t.Errorf("files = %v, want %v", files, want)
 		}
@@ -506,6 +506,21 @@ func TestPrepareModes(t *testing.T) {
 		mustFinish(t, c2, tbl)
 		if !slices.Contains(listDir(t, dir), "LOAD0000000D.csv") {
 			t.Errorf("files = %v, want a LOAD0000000D.csv", listDir(t, dir))
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "_godwit_load_base")); string(b) != "0000000C\n" {
+			t.Errorf("marker = %q", b)
+		}
+		// Redoing the finished load spares the older files.
+		if err := c2.DeleteRange(bg, tbl, nil); err != nil {
+			t.Fatal(err)
+		}
+		if files := listDir(t, dir); slices.Contains(files, "LOAD0000000D.csv") || !slices.Contains(files, "LOAD0000000C.csv") {
+			t.Errorf("after DeleteRange(nil): %v", files)
+		}
+		// TRUNCATE_BEFORE_LOAD removes the marker with the LOAD files.
+		mustPrepare(t, c2, tbl, connector.PrepTruncate)
+		if files := listDir(t, dir); !slices.Equal(files, []string{"20240101-1200000000.csv", "LOAD1.csv", "notes.txt"}) {
+			t.Errorf("after TRUNCATE_BEFORE_LOAD: %v", files)
 		}
 	})
 	t.Run("bad mode", func(t *testing.T) {
@@ -564,7 +579,7 @@ func TestDeleteRange(t *testing.T) {
 	}
 	mustLoad(t, c2, tbl, wideRows(200, 12))
 	mustFinish(t, c2, tbl)
-	if files := listDir(t, dir); !slices.Equal(files, []string{"LOAD00000001.csv", "LOAD00000002.csv", "LOAD00000003.csv"}) {
+	if files := listDir(t, dir); !slices.Equal(files, []string{"LOAD00000001.csv", "LOAD00000002.csv", "LOAD00000003.csv", "_godwit_load_base"}) {
 		t.Fatalf("after the resumed load: %v", files)
 	}
 	text := readFile(t, filepath.Join(dir, "LOAD00000002.csv")) + readFile(t, filepath.Join(dir, "LOAD00000003.csv"))
@@ -574,6 +589,7 @@ func TestDeleteRange(t *testing.T) {
 
 	// Without a marker (TRUNCATE), every LOAD file is the load's own.
 	c3 := openTarget(t, root, map[string]any{"MaxFileSize": 1})
+	os.Remove(filepath.Join(dir, "LOAD00000001.csv"))
 	mustPrepare(t, c3, tbl, connector.PrepTruncate)
 	mustLoad(t, c3, tbl, wideRows(0, 25))
 	c4 := openTarget(t, root, nil)

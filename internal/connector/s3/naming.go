@@ -23,10 +23,12 @@ const maxLoadNumber = 1<<32 - 1
 var loadExtensions = []string{".csv", ".csv.gz", ".parquet"}
 
 // loadMarker is the object a DO_NOTHING load leaves in the table's folder
-// while it runs when older LOAD files exist: it holds the highest LOAD
-// number that predates the load, so a restarted process knows which files
-// are its own. FinishTable removes it. Names starting with "_" or "." are
-// skipped by Athena, Glue and Spark.
+// when older LOAD files exist: it holds the highest LOAD number that
+// predates the load, so a restarted process knows which files are its own.
+// It stays after FinishTable (a load redone with DeleteRange(nil) must
+// still spare the older files) until the next PrepareTable rewrites or
+// removes it. Names starting with "_" or "." are skipped by Athena, Glue
+// and Spark.
 const loadMarker = "_godwit_load_base"
 
 // loadName is the file name of LOAD file n with extension ext.

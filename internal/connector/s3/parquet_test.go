@@ -370,3 +370,29 @@ func TestParquetBadValues(t *testing.T) {
 		t.Errorf("rows = %v", pf.rows)
 	}
 }
+
+// TestParquetVersion checks the data page kind of each ParquetVersion: the
+// first page header follows the magic bytes; its first field (thrift
+// compact: 0x15, then the zigzag varint type) is 0 for DATA_PAGE and 3 for
+// DATA_PAGE_V2.
+func TestParquetVersion(t *testing.T) {
+	tbl := textTable()
+	for version, wantType := range map[string]byte{"parquet-1-0": 0, "parquet-2-0": 3} {
+		root := t.TempDir()
+		c := openTarget(t, root, map[string]any{"DataFormat": "parquet", "EncodingType": "plain", "ParquetVersion": version})
+		mustPrepare(t, c, tbl, connector.PrepTruncate)
+		mustLoad(t, c, tbl, wideRows(0, 10))
+		mustFinish(t, c, tbl)
+		path := bucketPath(root, "s", "t", "LOAD00000001.parquet")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b[:4]) != "PAR1" || b[4] != 0x15 || b[5] != wantType<<1 {
+			t.Errorf("%s: first page header starts % x, want 15 %02x", version, b[4:6], wantType<<1)
+		}
+		if rows := readParquet(t, path).rows; len(rows) != 10 {
+			t.Errorf("%s: %d rows", version, len(rows))
+		}
+	}
+}

@@ -182,7 +182,7 @@ func TestRemoteLoad(t *testing.T) {
 	mustFinish(t, c2, tbl)
 	keys = objectKeys(t, client, "dms-target", "out/s/t/")
 	wantKeys := []string{"out/s/t/20240101-1200000000.csv", "out/s/t/LOAD00000001.csv.gz", "out/s/t/LOAD00000002.csv.gz",
-		"out/s/t/LOAD00000003.csv.gz", "out/s/t/LOAD00000004.parquet"}
+		"out/s/t/LOAD00000003.csv.gz", "out/s/t/LOAD00000004.parquet", "out/s/t/_godwit_load_base"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Fatalf("keys = %v, want %v", keys, wantKeys)
 	}
