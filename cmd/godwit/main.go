@@ -163,17 +163,19 @@ func printBanner(w io.Writer, url string, cfg app.Config, a *app.App) {
 		fmt.Fprintf(w, "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=%s\n", cfg.Region)
 	} else {
 		c := a.Credentials()
-		where := "from GODWIT_ACCESS_KEY_ID / GODWIT_SECRET_ACCESS_KEY"
-		if cfg.AccessKeyID == "" {
-			where = "stored in " + filepath.Join(cfg.DataDir, app.CredentialsFile)
+		if cfg.AccessKeyID != "" {
+			fmt.Fprintf(w, "Requests must be signed (SigV4) with the key pair from GODWIT_ACCESS_KEY_ID / GODWIT_SECRET_ACCESS_KEY (%s).\n", c.AccessKeyID)
+		} else {
+			path := filepath.Join(cfg.DataDir, app.CredentialsFile)
+			state := "stored in"
 			if a.KeysGenerated {
-				where = "generated now and " + where
+				state = "generated now and stored in"
 			}
+			fmt.Fprintf(w, "Requests must be signed (SigV4) with the key pair %s %s (mode 0600):\n", state, path)
+			fmt.Fprintf(w, "  export AWS_ACCESS_KEY_ID=%s\n", c.AccessKeyID)
+			fmt.Fprintf(w, "  export AWS_SECRET_ACCESS_KEY=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))[\"SecretAccessKey\"])' %s)\n", path)
+			fmt.Fprintf(w, "  export AWS_DEFAULT_REGION=%s\n", cfg.Region)
 		}
-		fmt.Fprintf(w, "Requests must be signed (SigV4) with the key pair %s:\n", where)
-		fmt.Fprintf(w, "  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=$(sed -n 's/.*\"SecretAccessKey\": \"\\(.*\\)\".*/\\1/p' %s) AWS_DEFAULT_REGION=%s\n",
-			c.AccessKeyID, filepath.Join(cfg.DataDir, app.CredentialsFile), cfg.Region)
-		fmt.Fprintf(w, "  or: aws configure --profile godwit   (with those keys)\n")
 	}
 	fmt.Fprintf(w, "Then: aws dms describe-replication-instances --endpoint-url %s\n", url)
 }

@@ -78,10 +78,11 @@ func benchLoad(b *testing.B, insert bool) {
 			}
 		}
 	}
+	b.Log(mysql.DbgTimes())
 	b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
 func BenchmarkLoadData(b *testing.B)   { benchLoad(b, false) }
 func BenchmarkLoadInsert(b *testing.B) { benchLoad(b, true) }
 
-var benchBatch = 200000
+var benchBatch = 10000

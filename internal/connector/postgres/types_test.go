@@ -125,3 +125,66 @@ func TestReadTypes(t *testing.T) {
 		}
 	}
 }
+
+// Canonical values read from a column go back into SQL as range bounds
+// and resume points that select the same row.
+func TestCanonicalValuesAsBounds(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	ddl := `CREATE TABLE typed (id int PRIMARY KEY`
+	for _, tc := range typeCases {
+		ddl += ", " + tc.col + " " + tc.typ
+	}
+	stmts := []string{`CREATE TYPE mood AS ENUM ('sad', 'ok', 'very happy')`, `CREATE DOMAIN posint AS integer CHECK (VALUE > 0)`,
+		`CREATE TYPE pair AS (n int, s text)`, ddl + ")"}
+	for r := 0; r < 3; r++ {
+		ins := "INSERT INTO typed VALUES (" + string(rune('1'+r))
+		for _, tc := range typeCases {
+			ins += ", " + tc.values[r]
+		}
+		stmts = append(stmts, ins+")")
+	}
+	pg.Exec(t, db, stmts...)
+	c := open(t, pg, db, connector.RoleSource)
+	tb := sourceTable(t, c, "public", "typed")
+	snap := snapshot(t, c, 1)
+	rows, _ := readAll(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}})
+	unordered := map[string]bool{"j": true, "x": true, "pt": true}
+	clamped := map[string]bool{"d": true, "dneg": true, "ts": true, "ts0": true}
+	for i, tc := range typeCases {
+		if unordered[tc.col] {
+			continue
+		}
+		for _, r := range []int{0, 2} {
+			v := rows[r][i+1]
+			id := int64(r + 1)
+			got, _, err := tryRead(testCtx(t), snap, &connector.ReadRequest{Table: tb, Columns: []string{"id"},
+				Range: &record.Range{Columns: []string{tc.col}, From: record.Row{v}}})
+			if err != nil {
+				t.Errorf("%s = %s as a range bound: %v", tc.col, show(v), err)
+				continue
+			}
+			found := false
+			for _, g := range got {
+				found = found || g[0] == id
+			}
+			if !found {
+				t.Errorf("%s: range from %s misses its row", tc.col, show(v))
+			}
+			if clamped[tc.col] && r == 2 {
+				continue
+			}
+			got, _, err = tryRead(testCtx(t), snap, &connector.ReadRequest{Table: tb, Columns: []string{"id"},
+				OrderBy: []string{tc.col}, After: record.Row{v}})
+			if err != nil {
+				t.Errorf("%s = %s as After: %v", tc.col, show(v), err)
+				continue
+			}
+			for _, g := range got {
+				if g[0] == id {
+					t.Errorf("%s: After %s includes its row", tc.col, show(v))
+				}
+			}
+		}
+	}
+}

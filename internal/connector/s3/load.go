@@ -129,11 +129,7 @@ func (c *Conn) newTableLoad(t *record.Table) (*tableLoad, error) {
 func (c *Conn) swapTable(t *record.Table, tl *tableLoad) {
 	c.loadMu.Lock()
 	old := c.tables[tableKey(t)]
-	if tl == nil {
-		delete(c.tables, tableKey(t))
-	} else {
-		c.tables[tableKey(t)] = tl
-	}
+	c.tables[tableKey(t)] = tl
 	c.loadMu.Unlock()
 	if old != nil && old != tl {
 		old.mu.Lock()
