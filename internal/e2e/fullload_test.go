@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +306,50 @@ func TestFullLoadSourceDisappears(t *testing.T) {
 		t.Fatalf("failure message %q does not say which table", msg)
 	}
 	t.Logf("failure: %s", aws.ToString(task.LastFailureMessage))
+}
+
+// PG → S3 (local buckets): DMS's layout and CSV options.
+func TestFullLoadPostgresToS3(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB := pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE people (id int PRIMARY KEY, name text, note text, born date)`,
+		`INSERT INTO people VALUES (1, 'Ann', 'says "hi", then leaves', '1990-05-01'), (2, 'Bob', NULL, NULL), (3, 'Zoë', e'two\nlines', '2000-01-01')`,
+		`CREATE TABLE empty (id int PRIMARY KEY)`)
+	s := startServer(t)
+	c := s.client(t)
+	ctx := ctxT(t)
+	ri := createInstance(t, ctx, c, "to-s3")
+	src := createEndpoint(t, c, endpointArgs{id: "src", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: srcDB})
+	tgt := createEndpoint(t, c, endpointArgs{id: "lake", engine: "s3", typ: "target",
+		s3: &types.S3Settings{BucketName: aws.String("lake"), BucketFolder: aws.String("raw/pg"), AddColumnName: aws.Bool(true),
+			IncludeOpForFullLoad: aws.Bool(true), ServiceAccessRoleArn: aws.String("arn:aws:iam::000000000000:role/dms")}})
+	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(src.EndpointArn), tgtARN: aws.ToString(tgt.EndpointArn)}
+	arn := createTask(t, p, "s3-task", "full-load", includeAll, "")
+	task := runTask(t, c, arn, "start-replication")
+	if aws.ToString(task.StopReason) != "Stop Reason FULL_LOAD_ONLY_FINISHED" {
+		t.Fatalf("task: %s %s", aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
+	}
+	file := filepath.Join(s.DataDir, "buckets", "lake", "raw", "pg", "public", "people", "LOAD00000001.csv")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("LOAD file: %v", err)
+	}
+	r := csv.NewReader(bytes.NewReader(raw))
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("CSV: %v\n%s", err, raw)
+	}
+	if len(recs) != 4 || strings.Join(recs[0], ",") != "Op,id,name,note,born" {
+		t.Fatalf("CSV records: %q", recs)
+	}
+	sort.Slice(recs[1:], func(i, j int) bool { return recs[1+i][1] < recs[1+j][1] })
+	if recs[1][0] != "I" || recs[1][3] != `says "hi", then leaves` || recs[3][3] != "two\nlines" || recs[3][2] != "Zoë" || recs[1][4] != "1990-05-01" {
+		t.Fatalf("CSV values: %q", recs)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir, "buckets", "lake", "raw", "pg", "public", "empty")); !os.IsNotExist(err) {
+		t.Fatalf("an empty table got a folder: %v", err)
+	}
+	if ts := tableStats(t, c, arn)["public.people"]; ts.FullLoadRows != 3 {
+		t.Fatalf("rows %d", ts.FullLoadRows)
+	}
 }

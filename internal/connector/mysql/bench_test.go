@@ -78,7 +78,6 @@ func benchLoad(b *testing.B, insert bool) {
 			}
 		}
 	}
-	b.Log(mysql.DbgTimes())
 	b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 

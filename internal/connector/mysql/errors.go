@@ -56,6 +56,7 @@ const (
 	erSpecificAccessDenied    = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR
 	erNotSupportedAuthMode    = 1251 // ER_NOT_SUPPORTED_AUTH_MODE
 	erQueryInterrupted        = 1317 // ER_QUERY_INTERRUPTED
+	erLockWaitTimeout         = 1205 // ER_LOCK_WAIT_TIMEOUT
 	erNoBinaryLogging         = 1381 // ER_NO_BINARY_LOGGING
 	erTruncateFKReferenced    = 1701 // ER_TRUNCATE_ILLEGAL_FK
 	erMustChangePassword      = 1820 // ER_MUST_CHANGE_PASSWORD
@@ -146,6 +147,9 @@ func classify(ctx context.Context, doing string, err error, firstRow int) error 
 		return nil
 	}
 	if ctx.Err() != nil {
+		if errors.Is(err, ctx.Err()) {
+			return fmt.Errorf("%s: %w", doing, err)
+		}
 		return fmt.Errorf("%s: %w", doing, errors.Join(ctx.Err(), err))
 	}
 	var me *gomysql.MySQLError

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 
@@ -62,8 +61,6 @@ func (c *Conn) Load(ctx context.Context, t *record.Table, rows []record.Row) err
 		_ = tx.Rollback()
 		return err
 	}
-	t0 := time.Now()
-	defer func() { dbgCommit += time.Since(t0) }()
 	return classify(ctx, label, tx.Commit(), 0)
 }
 
@@ -110,9 +107,7 @@ func loadData(ctx context.Context, tx *sql.Tx, db string, t *record.Table, cols 
 	if len(set) > 0 {
 		q += " SET " + strings.Join(set, ", ")
 	}
-	t0 := time.Now()
 	_, err := tx.ExecContext(ctx, q)
-	dbgLoad += time.Since(t0)
 	if r.err != nil {
 		return r.err
 	}
@@ -122,14 +117,8 @@ func loadData(ctx context.Context, tx *sql.Tx, db string, t *record.Table, cols 
 		}
 		return classify(ctx, label, err, 0)
 	}
-	t0 = time.Now()
-	defer func() { dbgWarn += time.Since(t0) }()
 	return firstWarning(ctx, tx, label)
 }
-
-var dbgLoad, dbgWarn, dbgCommit time.Duration
-
-func DbgTimes() string { return fmt.Sprint(dbgLoad, dbgWarn, dbgCommit) }
 
 // firstWarning returns the first warning of the last statement as a
 // RowError (notes are off in load sessions: sql_notes = 0).

@@ -107,9 +107,10 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 	if err != nil {
 		return err
 	}
-	defer s.release(ss)
 	label := "reading " + req.Table.QualifiedName()
-	return s.stream(ctx, ss, label, plan, batchRows, fn)
+	err = s.stream(ctx, ss, label, plan, batchRows, fn)
+	s.release(ctx, ss, err)
+	return err
 }
 
 // stream runs plan on ss and hands fn batches of decoded rows.

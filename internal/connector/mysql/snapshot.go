@@ -24,6 +24,8 @@ type Snapshot struct {
 
 	sessions []*snapSession
 	free     chan *snapSession
+	mu       sync.Mutex
+	live     int // sessions not lost; free is closed when none is left
 
 	file string
 	pos  uint64
@@ -76,18 +78,16 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 	if err != nil {
 		return nil, err
 	}
-	_, lockErr := first.conn.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK")
-	locked := lockErr == nil
-	switch {
-	case locked:
-	case errIsMySQL(lockErr, erSpecificAccessDenied, erAccessDenied, erDBAccessDenied):
+	locked, err := s.lock(ctx, first)
+	if err != nil {
+		return nil, err
+	}
+	if !locked {
 		if sessions > 1 {
-			slog.InfoContext(ctx, "mysql snapshot: the user lacks RELOAD (FLUSH TABLES WITH READ LOCK), so the snapshot uses one session and reads take turns on it",
+			slog.InfoContext(ctx, "mysql snapshot: tables could not be locked, so the snapshot uses one session and reads take turns on it",
 				"endpoint", c.cfg, "sessions_asked", sessions)
 		}
 		sessions = 1
-	default:
-		return nil, classify(ctx, "locking tables for the snapshot", lockErr, 0)
 	}
 	if err := first.begin(ctx); err != nil {
 		return nil, err
@@ -117,10 +117,44 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 	for _, ss := range s.sessions {
 		s.free <- ss
 	}
+	s.live = len(s.sessions)
 	ok = true
 	slog.DebugContext(ctx, "mysql snapshot opened", "sessions", len(s.sessions), "locked", locked,
 		"binlog_file", s.file, "binlog_pos", s.pos, "gtid", s.gtid)
 	return s, nil
+}
+
+// lockWaitSeconds bounds how long FLUSH TABLES WITH READ LOCK waits for
+// running statements: while it waits, writes on the source wait behind it.
+const lockWaitSeconds = 30
+
+// lock takes FLUSH TABLES WITH READ LOCK on ss. It reports false, without
+// error, when the user lacks RELOAD, and on MariaDB when the lock is not
+// granted in time (a single session then needs no lock); MySQL needs the
+// lock for a consistent position, so a timeout is an error there.
+func (s *Snapshot) lock(ctx context.Context, ss *snapSession) (bool, error) {
+	if _, err := ss.conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", lockWaitSeconds)); err != nil {
+		return false, classify(ctx, "preparing the snapshot lock", err, 0)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = s.killQuery(ss) })
+	_, err := ss.conn.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK")
+	stop()
+	switch {
+	case err == nil:
+		_, err = ss.conn.ExecContext(ctx, "SET SESSION lock_wait_timeout = DEFAULT")
+		return true, classify(ctx, "preparing the snapshot lock", err, 0)
+	case errIsMySQL(err, erSpecificAccessDenied, erAccessDenied, erDBAccessDenied):
+		slog.InfoContext(ctx, "mysql snapshot: the user lacks RELOAD (FLUSH TABLES WITH READ LOCK)", "endpoint", s.c.cfg)
+		return false, nil
+	case errIsMySQL(err, erLockWaitTimeout) && s.flavor.mariaDB && ctx.Err() == nil:
+		slog.WarnContext(ctx, "mysql snapshot: FLUSH TABLES WITH READ LOCK timed out behind long-running statements", "endpoint", s.c.cfg,
+			"lock_wait_timeout", lockWaitSeconds)
+		return false, nil
+	case errIsMySQL(err, erLockWaitTimeout):
+		return false, fmt.Errorf("locking tables for the snapshot: FLUSH TABLES WITH READ LOCK waited %ds for running statements (long queries or transactions on the source?): %w",
+			lockWaitSeconds, err)
+	}
+	return false, classify(ctx, "locking tables for the snapshot", err, 0)
 }
 
 func (s *Snapshot) newSession(ctx context.Context) (*snapSession, error) {
@@ -279,7 +313,7 @@ func (s *Snapshot) acquire(ctx context.Context) (*snapSession, error) {
 	select {
 	case ss, ok := <-s.free:
 		if !ok || ss == nil {
-			return nil, ErrClosed
+			return nil, fmt.Errorf("%w: every session of the snapshot was lost", ErrConnectionLost)
 		}
 		return ss, nil
 	case <-ctx.Done():
@@ -287,7 +321,30 @@ func (s *Snapshot) acquire(ctx context.Context) (*snapSession, error) {
 	}
 }
 
-func (s *Snapshot) release(ss *snapSession) { s.free <- ss }
+// release returns ss to the snapshot after a read that ended with err. A
+// session that broke (connection lost, or a read cancelled mid-result,
+// which closes the connection) cannot rejoin the snapshot: it is dropped,
+// and the remaining sessions serve the reads.
+func (s *Snapshot) release(ctx context.Context, ss *snapSession, err error) {
+	if err != nil && !ss.alive() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.live--
+		slog.WarnContext(ctx, "mysql snapshot: a session was lost", "sessions_left", s.live, "err", err)
+		if s.live == 0 {
+			close(s.free)
+		}
+		return
+	}
+	s.free <- ss
+}
+
+// alive pings the session.
+func (ss *snapSession) alive() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	return ss.conn.PingContext(ctx) == nil
+}
 
 // killQuery stops the statement a session is running, from another
 // connection, so that an abandoned result set need not be read to its end.

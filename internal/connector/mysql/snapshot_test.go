@@ -2,6 +2,7 @@ package mysql_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -123,6 +124,7 @@ func TestReadStopsEarly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer snap.Close()
+	my.Exec(t, db, "INSERT INTO big VALUES (0, 'after the snapshot')")
 	stop := fmt.Errorf("stop here")
 	calls := 0
 	err = snap.Read(ctx, &connector.ReadRequest{Table: tb, BatchRows: 100}, func(rows []record.Row) error {
@@ -137,6 +139,12 @@ func TestReadStopsEarly(t *testing.T) {
 	if fmt.Sprint(rows) != "[[10] [11] [12]]" {
 		t.Errorf("next read on the session = %v", rows)
 	}
+	// Still in the snapshot after the kill.
+	rows = readSnap(t, snap, &connector.ReadRequest{Table: tb, Columns: []string{"id"},
+		Range: &record.Range{Columns: []string{"id"}, To: record.Row{int64(2)}}})
+	if fmt.Sprint(rows) != "[[1]]" {
+		t.Errorf("after a killed read the session sees %v, want the snapshot's [[1]]", rows)
+	}
 
 	// A cancelled context stops a read too.
 	cctx, cancel := context.WithCancel(ctx)
@@ -146,5 +154,10 @@ func TestReadStopsEarly(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("Read with a cancelled context succeeded")
+	}
+	// That closed the only session: the snapshot says so instead of hanging.
+	err = snap.Read(ctx, &connector.ReadRequest{Table: tb}, func([]record.Row) error { return nil })
+	if !errors.Is(err, mysql.ErrConnectionLost) {
+		t.Errorf("Read after losing every session = %v, want ErrConnectionLost", err)
 	}
 }

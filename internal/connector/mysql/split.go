@@ -36,8 +36,12 @@ func (s *Snapshot) SplitPoints(ctx context.Context, t *record.Table, cols []stri
 	if err != nil {
 		return nil, err
 	}
-	defer s.release(ss)
+	pts, err := s.split(ctx, ss, t, cols, n)
+	s.release(ctx, ss, err)
+	return pts, err
+}
 
+func (s *Snapshot) split(ctx context.Context, ss *snapSession, t *record.Table, cols []string, n int) ([]record.Row, error) {
 	w := newWhere(t)
 	if err := w.rangeOf(&record.Range{Columns: cols}); err != nil {
 		return nil, err
@@ -68,7 +72,7 @@ func (s *Snapshot) SplitPoints(ctx context.Context, t *record.Table, cols []stri
 		exprs[i] = selectExpr(plan.cols[i])
 	}
 	plan.query = "SELECT " + joinComma(exprs) + " FROM " + from + " ORDER BY " + joinQuoted(cols)
-	err = s.stream(ctx, ss, label, plan, defaultBatchRows, func(rows []record.Row) error {
+	err := s.stream(ctx, ss, label, plan, defaultBatchRows, func(rows []record.Row) error {
 		for _, r := range rows {
 			seen++
 			if seen < next {

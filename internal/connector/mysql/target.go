@@ -128,24 +128,33 @@ func createTableSQL(f serverFlavor, db string, t *record.Table, withKeys bool) (
 	if withKeys {
 		for _, k := range keyClauses(t) {
 			b.WriteString(",\n  ")
-			b.WriteString(k)
+			b.WriteString(k.sql)
 		}
 	}
 	b.WriteString("\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
 	return b.String(), nil
 }
 
+// keyClause is a PRIMARY KEY or UNIQUE KEY clause.
+type keyClause struct {
+	sql     string
+	cols    string // the quoted column list
+	primary bool
+}
+
 // keyClauses are the PRIMARY KEY and UNIQUE KEY clauses of t.
-func keyClauses(t *record.Table) []string {
-	var out []string
+func keyClauses(t *record.Table) []keyClause {
+	var out []keyClause
 	if len(t.PrimaryKey) > 0 {
-		out = append(out, "PRIMARY KEY ("+joinQuoted(t.PrimaryKey)+")")
+		cols := joinQuoted(t.PrimaryKey)
+		out = append(out, keyClause{sql: "PRIMARY KEY (" + cols + ")", cols: cols, primary: true})
 	}
 	for i, uk := range t.UniqueKeys {
 		if slices.Equal(uk, t.PrimaryKey) || len(uk) == 0 {
 			continue
 		}
-		out = append(out, fmt.Sprintf("UNIQUE KEY %s (%s)", quoteIdent(fmt.Sprintf("uk_%d", i+1)), joinQuoted(uk)))
+		cols := joinQuoted(uk)
+		out = append(out, keyClause{sql: fmt.Sprintf("UNIQUE KEY %s (%s)", quoteIdent(fmt.Sprintf("uk_%d", i+1)), cols), cols: cols})
 	}
 	return out
 }
@@ -238,13 +247,48 @@ func (c *Conn) FinishTable(ctx context.Context, t *record.Table, deferPK bool) e
 	if err != nil {
 		return err
 	}
+	existing, err := indexColumns(ctx, pool, db, t.Name)
+	if err != nil {
+		return err
+	}
 	for _, k := range keyClauses(t) {
-		_, err := pool.ExecContext(ctx, "ALTER TABLE "+qualified(db, t.Name)+" ADD "+k)
+		if existing[k.cols] && !k.primary {
+			continue // a unique index on these columns is already there
+		}
+		_, err := pool.ExecContext(ctx, "ALTER TABLE "+qualified(db, t.Name)+" ADD "+k.sql)
 		if err != nil && !errIsMySQL(err, erMultiplePriKey, erDupKeyName) {
-			return classify(ctx, "adding "+k+" to "+tableLabel(db, t.Name), err, 0)
+			return classify(ctx, "adding "+k.sql+" to "+tableLabel(db, t.Name), err, 0)
 		}
 	}
 	return nil
+}
+
+// indexColumns returns the column lists (joinQuoted) of the unique indexes
+// of db.table.
+func indexColumns(ctx context.Context, pool *sql.DB, db, table string) (map[string]bool, error) {
+	rows, err := pool.QueryContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`, db, table)
+	if err != nil {
+		return nil, classify(ctx, "reading the keys of "+tableLabel(db, table), err, 0)
+	}
+	defer rows.Close()
+	cols := map[string][]string{}
+	for rows.Next() {
+		var name string
+		var col sql.NullString
+		if err := rows.Scan(&name, &col); err != nil {
+			return nil, classify(ctx, "reading the keys of "+tableLabel(db, table), err, 0)
+		}
+		cols[name] = append(cols[name], col.String)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(ctx, "reading the keys of "+tableLabel(db, table), err, 0)
+	}
+	out := map[string]bool{}
+	for _, c := range cols {
+		out[joinQuoted(c)] = true
+	}
+	return out, nil
 }
 
 // DeleteRange deletes the rows of t inside r (all rows when r is nil).

@@ -320,20 +320,6 @@ func nativeDef(native string) colDef {
 	return d
 }
 
-// stringType is DMS's STRING(n): VARCHAR up to what a row holds, then the
-// smallest TEXT type that holds n characters.
-func stringType(n int) string {
-	switch {
-	case n <= 0:
-		return "longtext"
-	case n <= maxVarcharChars:
-		return fmt.Sprintf("varchar(%d)", n)
-	case n <= maxMediumTextChars:
-		return "mediumtext"
-	}
-	return "longtext"
-}
-
 // fracDigits clamps fractional-second digits to MySQL's 0..6. A source
 // type without a declared precision (0) gets 6, the most MySQL keeps: an
 // engine-neutral timestamp may carry microseconds.

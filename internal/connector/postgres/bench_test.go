@@ -38,8 +38,8 @@ func benchTable(b *testing.B) (*testenv.PGServer, string, *postgres.Conn, *recor
 	return pg, db, c, tableNamed(b, tables, "public", "bench")
 }
 
-// BenchmarkRawCopyOut is the reference: the same table's binary COPY
-// piped to nowhere, without decoding.
+// BenchmarkRawCopyOut is the reference: the same query's binary COPY (in
+// key order, as the engine reads) piped to nowhere, without decoding.
 func BenchmarkRawCopyOut(b *testing.B) {
 	pg, db, _, _ := benchTable(b)
 	conn, err := pgx.Connect(testCtx(b), pg.DSN(db))
@@ -50,7 +50,7 @@ func BenchmarkRawCopyOut(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		if _, err := conn.PgConn().CopyTo(testCtx(b), io.Discard, "COPY bench TO STDOUT (FORMAT binary)"); err != nil {
+		if _, err := conn.PgConn().CopyTo(testCtx(b), io.Discard, "COPY (SELECT * FROM bench ORDER BY id) TO STDOUT (FORMAT binary)"); err != nil {
 			b.Fatal(err)
 		}
 	}

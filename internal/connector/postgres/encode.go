@@ -381,6 +381,10 @@ func appendTextValue(b []byte, e encoder, kind record.Kind, v any) ([]byte, erro
 	}
 	switch v := v.(type) {
 	case string:
+		if e == encBytea {
+			b = append(b, `\\x`...)
+			return hex.AppendEncode(b, []byte(v)), nil
+		}
 		return appendCopyEscaped(b, v), nil
 	case []byte:
 		if e == encBytea || e == encNone && (kind == record.KindBytes || kind == record.KindBlob) {

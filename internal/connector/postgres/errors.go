@@ -49,4 +49,11 @@ const (
 	sqlstateAdminShutdown        = "57P01"
 	sqlstateQueryCanceled        = "57014"
 	sqlstateUndefinedObject      = "42704"
+	sqlstateCrashShutdown        = "57P02"
+	sqlstateUniqueViolation      = "23505"
+	sqlstateDuplicateSchema      = "42P06"
+
+	sqlstateClassConnection = "08" // connection exception
+	sqlstateClassData       = "22" // data exception
+	sqlstateClassIntegrity  = "23" // integrity constraint violation
 )

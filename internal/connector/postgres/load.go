@@ -14,14 +14,6 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-// SQLSTATE codes and classes the loader tells apart.
-const (
-	sqlstateClassData       = "22" // data exception
-	sqlstateClassIntegrity  = "23" // integrity constraint violation
-	sqlstateUniqueViolation = "23505"
-	sqlstateDuplicateSchema = "42P06"
-)
-
 // Family is the engine family of PostgreSQL targets.
 func (c *Conn) Family() string { return Engine }
 

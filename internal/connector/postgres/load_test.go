@@ -166,6 +166,10 @@ var mysqlKinds = []kindCase{
 	{"e", record.Type{Kind: record.KindEnum, EnumValues: []string{"small", "medium"}, Native: "enum('small','medium')"}, "character varying(6)", "medium", "medium"},
 	{"a", record.Type{Kind: record.KindArray, Native: "json"}, "text", "[1,2]", "[1,2]"},
 	{"iv", record.Type{Kind: record.KindInterval, Native: "varchar(64)"}, "text", "P1DT2H", "P1DT2H"},
+	{"e0", record.Type{Kind: record.KindEnum, Native: "set"}, "character varying", "x", "x"},
+	{"slong", record.Type{Kind: record.KindString, Length: 20000000, Native: "varchar"}, "text", "y", "y"},
+	{"nodd", record.Type{Kind: record.KindNumeric, Precision: 5, Scale: 7, Native: "decimal"}, "numeric", "0.0000123", "0.0000123"},
+	{"unk", record.Type{Kind: record.KindUnknown, Native: "geometry"}, "text", "POINT(1 2)", "POINT(1 2)"},
 }
 
 // A MySQL source: every Kind gets the PostgreSQL type DMS maps it to and
@@ -222,25 +226,25 @@ func TestLoadRoundTripKinds(t *testing.T) {
 func TestLoadTextFallback(t *testing.T) {
 	pg := testenv.Postgres(t)
 	db := pg.NewDatabase(t)
-	pg.Exec(t, db, `CREATE TABLE t (id int PRIMARY KEY, iv interval, arr int[], n int, d date, f real, ts timestamptz, v varchar(30))`)
+	pg.Exec(t, db, `CREATE TABLE t (id int PRIMARY KEY, iv interval, arr int[], n int, d date, f real, ts timestamptz, v varchar(30), by bytea)`)
 	dst := open(t, pg, db, connector.RoleTarget)
 	str := record.Type{Kind: record.KindString}
 	tb := &record.Table{Schema: "public", Name: "t", Columns: []record.Column{
 		{Name: "id", Type: record.Type{Kind: record.KindInt64}}, {Name: "iv", Type: str}, {Name: "arr", Type: str},
-		{Name: "n", Type: str}, {Name: "d", Type: str}, {Name: "f", Type: str}, {Name: "ts", Type: str}, {Name: "v", Type: record.Type{Kind: record.KindTimestamp}}}}
+		{Name: "n", Type: str}, {Name: "d", Type: str}, {Name: "f", Type: str}, {Name: "ts", Type: str}, {Name: "v", Type: record.Type{Kind: record.KindTimestamp}}, {Name: "by", Type: str}}}
 	ctx := testCtx(t)
 	if err := dst.PrepareTable(ctx, tb, connector.PrepDoNothing, false); err != nil {
 		t.Fatal(err)
 	}
 	rows := []record.Row{
-		{int64(1), "1 day 02:00:00", "{1,2,3}", "42", "2024-05-06", "NaN", "2024-01-01 00:00:00+02", utc(2024, 1, 1, 0, 0, 0, 0)},
-		{int64(2), nil, nil, nil, nil, nil, nil, nil},
+		{int64(1), "1 day 02:00:00", "{1,2,3}", "42", "2024-05-06", "NaN", "2024-01-01 00:00:00+02", utc(2024, 1, 1, 0, 0, 0, 0), "a\\b"},
+		{int64(2), nil, nil, nil, nil, nil, nil, nil, nil},
 	}
 	if err := dst.Load(ctx, tb, rows); err != nil {
 		t.Fatal(err)
 	}
 	got := outputs(t, client(t, pg, db), tb)
-	want := [][]string{{"1", "1 day 02:00:00", "{1,2,3}", "42", "2024-05-06", "NaN", "2023-12-31 22:00:00+00", "2024-01-01 00:00:00"}, {"2", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"}}
+	want := [][]string{{"1", "1 day 02:00:00", "{1,2,3}", "42", "2024-05-06", "NaN", "2023-12-31 22:00:00+00", "2024-01-01 00:00:00", `\x615c62`}, {"2", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"}}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
@@ -248,7 +252,7 @@ func TestLoadTextFallback(t *testing.T) {
 	// falls back.
 	tb.Columns[0].Type.Kind = record.KindInt64
 	tb.Columns[3].Type.Kind = record.KindInt64
-	if err := dst.Load(ctx, tb, []record.Row{{int64(3), nil, nil, "7", nil, nil, nil, nil}}); err != nil {
+	if err := dst.Load(ctx, tb, []record.Row{{int64(3), nil, nil, "7", nil, nil, nil, nil, nil}}); err != nil {
 		t.Fatal(err)
 	}
 }

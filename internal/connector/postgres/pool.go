@@ -121,12 +121,6 @@ func (p *pool) close() {
 	}
 }
 
-// SQLSTATE classes and codes of a broken session.
-const (
-	sqlstateClassConnection = "08"
-	sqlstateCrashShutdown   = "57P02"
-)
-
 // isConnectionLoss reports whether err says the session broke rather than
 // the statement failed. pg is the session the statement ran on (may be nil).
 func isConnectionLoss(ctx context.Context, pg *pgx.Conn, err error) bool {
@@ -142,8 +136,12 @@ func isConnectionLoss(ctx context.Context, pg *pgx.Conn, err error) bool {
 		}
 		return false
 	}
-	if errors.Is(err, ErrConnectionLost) {
+	switch {
+	case errors.Is(err, ErrConnectionLost):
 		return true
+	case errors.Is(err, ErrCopyProtocol):
+		// The reader closed a session whose stream it could not parse.
+		return false
 	}
 	var netErr net.Error
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||

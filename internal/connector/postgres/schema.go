@@ -60,15 +60,15 @@ type relation struct {
 	table    *record.Table
 	plans    []colPlan
 	needsCnt bool
-	// inherits: an ordinary table, read with ONLY so that rows of
-	// inheritance children (listed as tables of their own) are not read
-	// twice. A partitioned table is read whole.
-	inherits bool
+	// only: an ordinary table, read with ONLY so that rows of inheritance
+	// children (listed as tables of their own) are not read twice. A
+	// partitioned table is read whole.
+	only bool
 }
 
 // from is the FROM item that reads the relation's own rows.
 func (r *relation) from() string {
-	if r.inherits {
+	if r.only {
 		return "ONLY " + quoteTable(r.table.Schema, r.table.Name)
 	}
 	return quoteTable(r.table.Schema, r.table.Name)
@@ -82,10 +82,11 @@ func readRelations(ctx context.Context, pg *pgx.Conn, relFilter string, withKeys
 	if err := pg.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
 		return nil, err
 	}
-	// Estimates: reltuples (-1 when never vacuumed or analyzed, PostgreSQL
-	// 14+; 0 before) and pg_table_size, summed over the leaf partitions of
-	// a partitioned table.
-	estimates := "greatest(c.reltuples, 0)::float8, pg_catalog.pg_table_size(c.oid), c.reltuples < 0 OR c.relkind = 'p'"
+	// Estimates: reltuples and pg_table_size, summed over the leaf
+	// partitions of a partitioned table. A table never vacuumed or analyzed
+	// (reltuples -1 since PostgreSQL 14, 0 with relpages 0 before) is
+	// counted instead.
+	estimates := "greatest(c.reltuples, 0)::float8, pg_catalog.pg_table_size(c.oid), c.reltuples <= 0 AND c.relpages = 0 OR c.relkind = 'p'"
 	if version >= 120000 {
 		estimates = `
 	CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0)::float8
@@ -94,9 +95,9 @@ func readRelations(ctx context.Context, pg *pgx.Conn, relFilter string, withKeys
 	CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_catalog.pg_table_size(pt.relid)), 0)::int8
 		FROM pg_catalog.pg_partition_tree(c.oid) pt WHERE pt.isleaf)
 		ELSE pg_catalog.pg_table_size(c.oid) END,
-	CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(bool_or(l.reltuples < 0), false)
+	CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(bool_or(l.reltuples < 0 OR l.reltuples = 0 AND l.relpages = 0), false)
 		FROM pg_catalog.pg_partition_tree(c.oid) pt JOIN pg_catalog.pg_class l ON l.oid = pt.relid WHERE pt.isleaf)
-		ELSE c.reltuples < 0 END`
+		ELSE c.reltuples < 0 OR c.reltuples = 0 AND c.relpages = 0 END`
 	}
 	q := `
 SELECT c.oid, n.nspname, c.relname, c.relkind::text, ` + estimates + `
@@ -125,7 +126,7 @@ WHERE c.oid = pg_catalog.to_regclass($1)`
 			rows.Close()
 			return nil, err
 		}
-		r.inherits = kind != "p"
+		r.only = kind != "p"
 		r.table.RowsEstimate = int64(tuples)
 		rels = append(rels, r)
 		byOID[r.oid] = r

@@ -196,6 +196,9 @@ func (s *Snapshot) Close() error {
 // Read streams the rows req selects to fn in batches, through a binary
 // COPY of a SELECT on one of the snapshot's sessions.
 func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func(rows []record.Row) error) error {
+	if req == nil || req.Table == nil {
+		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
+	}
 	pg, err := s.acquire(ctx)
 	if err != nil {
 		return err
@@ -231,7 +234,7 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 // readQuery builds the COPY of a read and the decoding of its fields.
 func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, error) {
 	names := req.Columns
-	if names == nil {
+	if len(names) == 0 {
 		names = make([]string, len(rel.plans))
 		for i := range rel.plans {
 			names[i] = rel.plans[i].name
@@ -246,7 +249,7 @@ func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, erro
 	for i, p := range plans {
 		list[i], fields[i] = selectExpr(p, req.LOBMaxBytes)
 	}
-	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After})
+	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
 	if err != nil {
 		return "", nil, err
 	}

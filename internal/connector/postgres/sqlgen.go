@@ -52,16 +52,28 @@ func quoteString(s string) (string, error) {
 	return b.String(), nil
 }
 
-// literal writes v as a constant of the column p: a canonical value (as a
-// Read produced it) or the user's text (a filter value or a table-settings
-// boundary), cast to the column's type without its modifier, so that
-// 'abcdef'::character varying is not cut to the column's length. Literals
-// are inlined because COPY takes no parameters.
-func literal(v any, p *colPlan) (string, error) {
+// literal writes v as a constant compared with the column p: a canonical
+// value (as a Read produced it) or the user's text (a filter value or a
+// table-settings boundary). The constant is left untyped, so the server
+// reads it with the column's own type and no type modifier: an explicit
+// cast would apply one ('abcdef'::character is 'a', '1010'::bit is '1').
+// With infinity, the values ±infinity are clamped to on read stand for
+// ±infinity again. Literals are inlined because COPY takes no parameters.
+func literal(v any, p *colPlan, infinity bool) (string, error) {
 	if v == nil {
-		return "NULL::" + p.castTo, nil
+		return "NULL", nil
 	}
 	text, err := valueText(v, p.typ.Kind)
+	if infinity {
+		if t, ok := v.(time.Time); ok {
+			switch {
+			case p.dec == decDate && t.Equal(dateInfinity), p.dec != decDate && t.Equal(timeInfinity):
+				text = "infinity"
+			case t.Equal(timeNegInfinity) && (p.dec == decDate || p.dec == decTimestamp || p.dec == decTimestampTZ):
+				text = "-infinity"
+			}
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("column %s: %w", quoteIdent(p.name), err)
 	}
@@ -69,7 +81,7 @@ func literal(v any, p *colPlan) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("column %s: %w", quoteIdent(p.name), err)
 	}
-	return q + "::" + p.castTo, nil
+	return q, nil
 }
 
 // valueText is PostgreSQL's input text for a canonical value of a column
@@ -232,14 +244,14 @@ func whereClause(rel *relation, req filterSpec) (string, error) {
 			parts = append(parts, quoteIdent(p.name)+" IS NOT NULL")
 		}
 		if r.From != nil {
-			s, err := rowCompare(plans, ">=", r.From)
+			s, err := rowCompare(plans, ">=", r.From, req.source)
 			if err != nil {
 				return "", err
 			}
 			parts = append(parts, s)
 		}
 		if r.To != nil {
-			s, err := rowCompare(plans, "<", r.To)
+			s, err := rowCompare(plans, "<", r.To, req.source)
 			if err != nil {
 				return "", err
 			}
@@ -254,7 +266,7 @@ func whereClause(rel *relation, req filterSpec) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		s, err := rowCompare(plans, ">", req.after)
+		s, err := rowCompare(plans, ">", req.after, req.source)
 		if err != nil {
 			return "", err
 		}
@@ -272,11 +284,14 @@ type filterSpec struct {
 	rng     *record.Range
 	orderBy []string
 	after   record.Row
+	// source: the values came from this connector's reads, where
+	// ±infinity was clamped (see literal).
+	source bool
 }
 
 // condition is one filter condition on col.
 func condition(col string, p *colPlan, c record.Condition) (string, error) {
-	lit := func(s string) (string, error) { return literal(s, p) }
+	lit := func(s string) (string, error) { return literal(s, p, false) }
 	switch c.Op {
 	case record.OpNull:
 		return col + " IS NULL", nil
@@ -310,7 +325,7 @@ func condition(col string, p *colPlan, c record.Condition) (string, error) {
 }
 
 // rowCompare is (c1, c2, ...) op (v1, v2, ...), lexicographic as record.Range says.
-func rowCompare(plans []*colPlan, op string, vals record.Row) (string, error) {
+func rowCompare(plans []*colPlan, op string, vals record.Row, infinity bool) (string, error) {
 	if len(vals) != len(plans) {
 		return "", fmt.Errorf("%w: %d bound values for %d columns", ErrBadValue, len(vals), len(plans))
 	}
@@ -318,7 +333,7 @@ func rowCompare(plans []*colPlan, op string, vals record.Row) (string, error) {
 	lits := make([]string, len(plans))
 	for i, p := range plans {
 		cols[i] = quoteIdent(p.name)
-		l, err := literal(vals[i], p)
+		l, err := literal(vals[i], p, infinity)
 		if err != nil {
 			return "", err
 		}

@@ -174,7 +174,6 @@ type colPlan struct {
 	name    string
 	typ     record.Type
 	notNull bool // the column or its domain says NOT NULL
-	castTo  string
 	read    readAs
 	dec     decoder
 	base    *pgType // the type, domains resolved
@@ -186,7 +185,6 @@ type colPlan struct {
 func (tc typeCache) plan(name string, oid uint32, typmod int32, native string) colPlan {
 	p := colPlan{name: name}
 	t := tc[oid]
-	p.castTo = t.name
 	for depth := 0; t.typtype == 'd' && depth < 32; depth++ {
 		p.notNull = p.notNull || t.notNull
 		if t.baseMod >= 0 || typmod < 0 {

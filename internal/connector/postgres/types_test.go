@@ -149,8 +149,8 @@ func TestCanonicalValuesAsBounds(t *testing.T) {
 	tb := sourceTable(t, c, "public", "typed")
 	snap := snapshot(t, c, 1)
 	rows, _ := readAll(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}})
-	unordered := map[string]bool{"j": true, "x": true, "pt": true}
-	clamped := map[string]bool{"d": true, "dneg": true, "ts": true, "ts0": true}
+	// No ordering (json, xml, point), or a composite value that IS NULL.
+	unordered := map[string]bool{"j": true, "x": true, "pt": true, "comp": true}
 	for i, tc := range typeCases {
 		if unordered[tc.col] {
 			continue
@@ -170,9 +170,6 @@ func TestCanonicalValuesAsBounds(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("%s: range from %s misses its row", tc.col, show(v))
-			}
-			if clamped[tc.col] && r == 2 {
-				continue
 			}
 			got, _, err = tryRead(testCtx(t), snap, &connector.ReadRequest{Table: tb, Columns: []string{"id"},
 				OrderBy: []string{tc.col}, After: record.Row{v}})

@@ -1,7 +1,6 @@
 package s3_test
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,5 +98,3 @@ func BenchmarkLoadParquet(b *testing.B) { benchmarkLoad(b, map[string]any{"DataF
 func BenchmarkLoadParquetGzip(b *testing.B) {
 	benchmarkLoad(b, map[string]any{"DataFormat": "parquet", "CompressionType": "GZIP"})
 }
-
-var _ = fmt.Sprint

@@ -140,7 +140,7 @@ func (c *Conn) s3LoadClient() *awss3.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.loadClient == nil {
-		c.loadClient = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"}, 5)
+		c.loadClient = newClient(c.cfg, netcheck.Dialer{Source: "the object store URL in Godwit's configuration"}, 3)
 	}
 	return c.loadClient
 }

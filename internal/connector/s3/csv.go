@@ -227,7 +227,7 @@ func appendCSVValue(dst []byte, k record.Kind, v any) ([]byte, error) {
 			return append(dst, s...), nil
 		}
 	}
-	return dst, fmt.Errorf("%w: a %s value is a %T", ErrValueType, k, v)
+	return dst, fmt.Errorf("%w: a %T in a column of kind %s", ErrValueType, v, k)
 }
 
 // isTextKind says the kind's values are strings.

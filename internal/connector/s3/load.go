@@ -340,13 +340,16 @@ func (c *Conn) Load(ctx context.Context, t *record.Table, rows []record.Row) err
 	if c.cfg.Target.TimestampColumnName != "" {
 		tl.ts = appendTimestamp(tl.ts, c.loadTimestamp())
 	}
-	var err error
 	if tl.csv != nil {
-		err = c.loadCSV(ctx, tl, rows)
-	} else {
-		err = c.loadParquet(ctx, tl, rows)
+		return c.loadCSV(ctx, t, tl, rows)
 	}
-	return err
+	return c.loadParquet(ctx, t, tl, rows)
+}
+
+// rejected is the error of a batch refused for one of its values: nothing
+// of it was written.
+func rejected(t *record.Table, err error) error {
+	return fmt.Errorf("%w: %s: %w", connector.ErrRowRejected, t.QualifiedName(), err)
 }
 
 // loadTimestamp is the TimestampColumnName value of rows written now.
@@ -372,13 +375,13 @@ func (tl *tableLoad) fail(err error) error {
 	return fmt.Errorf("%w: %w", ErrLoadBroken, err)
 }
 
-func (c *Conn) loadCSV(ctx context.Context, tl *tableLoad, rows []record.Row) error {
+func (c *Conn) loadCSV(ctx context.Context, t *record.Table, tl *tableLoad, rows []record.Row) error {
 	// Encode the whole batch first: a bad value fails it untouched.
 	tl.batch, tl.ends = tl.batch[:0], tl.ends[:0]
 	var err error
 	for _, row := range rows {
 		if tl.batch, err = tl.csv.appendRow(tl.batch, row, tl.ts); err != nil {
-			return err
+			return rejected(t, err)
 		}
 		tl.ends = append(tl.ends, len(tl.batch))
 	}
@@ -479,9 +482,9 @@ func (c *Conn) openCSV(tl *tableLoad) error {
 	return nil
 }
 
-func (c *Conn) loadParquet(ctx context.Context, tl *tableLoad, rows []record.Row) error {
+func (c *Conn) loadParquet(ctx context.Context, t *record.Table, tl *tableLoad, rows []record.Row) error {
 	if err := tl.pq.convert(rows, string(tl.ts)); err != nil {
-		return err
+		return rejected(t, err)
 	}
 	limit := c.cfg.Target.maxFileBytes()
 	pqRows := tl.pq.rows

@@ -607,8 +607,8 @@ func TestBadValueFailsBatchOnly(t *testing.T) {
 	mustPrepare(t, c, tbl, connector.PrepTruncate)
 	mustLoad(t, c, tbl, []record.Row{{int64(1), "a"}})
 	err := c.Load(bg, tbl, []record.Row{{int64(2), "b"}, {"three", "c"}})
-	if !errors.Is(err, s3.ErrValueType) {
-		t.Fatalf("Load = %v, want ErrValueType", err)
+	if !errors.Is(err, s3.ErrValueType) || !errors.Is(err, connector.ErrRowRejected) {
+		t.Fatalf("Load = %v, want ErrValueType and connector.ErrRowRejected", err)
 	}
 	t.Log(err)
 	if err := c.Load(bg, tbl, []record.Row{{int64(4)}}); !errors.Is(err, s3.ErrRowWidth) {

@@ -372,7 +372,7 @@ func (e *parquetEncoder) value(c *parquetColumn, v any) (parquet.Value, error) {
 			return parquet.Int64Value(t.UnixMicro()), nil
 		}
 	}
-	return parquet.Value{}, fmt.Errorf("%w: a %s value is a %T", ErrValueType, c.kind, v)
+	return parquet.Value{}, fmt.Errorf("%w: a %T in a column of kind %s", ErrValueType, v, c.kind)
 }
 
 func asInt64(v any) (int64, bool) {

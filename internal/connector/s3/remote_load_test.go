@@ -3,6 +3,7 @@ package s3_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -192,4 +193,18 @@ func TestRemoteLoad(t *testing.T) {
 	if len(pf.rows) != 10 || pf.rows[0][0].Int64() != 200 {
 		t.Errorf("parquet rows = %d, first id %v", len(pf.rows), pf.rows[0][0])
 	}
+}
+
+func TestRemoteLoadConnectionLost(t *testing.T) {
+	url := fmt.Sprintf("http://127.0.0.1:%d", testenv.ClosedPort(t))
+	c, err := s3.New(remoteEndpoint(url, connector.RoleTarget, map[string]any{"BucketName": "dms-target", s3.SettingTempDir: t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.(*s3.Conn).PrepareTable(bg, textTable(), connector.PrepTruncate, false)
+	if !errors.Is(err, connector.ErrConnectionLost) {
+		t.Fatalf("PrepareTable = %v, want connector.ErrConnectionLost", err)
+	}
+	t.Log(err)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/godwit-dms/godwit/internal/connector"
 )
 
 // objectStore is where a target's files go: folders under a local
@@ -198,6 +202,26 @@ func newRemoteStore(cfg Config, client *awss3.Client) *remoteStore {
 
 func (s *remoteStore) stagingDir() string { return s.staging }
 
+// fail classifies a failed API call (see apiError); a network failure or
+// a 5xx answer also wraps connector.ErrConnectionLost: trying again later
+// may succeed.
+func (s *remoteStore) fail(ctx context.Context, op, doing string, err error) error {
+	ce := apiError(ctx, s.cfg, op, doing, err)
+	transient := ce.Stage == connector.StageTCP || ce.Stage == connector.StageDNS
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
+		transient = true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		transient = true
+	}
+	if transient && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", connector.ErrConnectionLost, ce)
+	}
+	return ce
+}
+
 func (s *remoteStore) list(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	p := awss3.NewListObjectsV2Paginator(s.client, &awss3.ListObjectsV2Input{
@@ -206,7 +230,7 @@ func (s *remoteStore) list(ctx context.Context, prefix string) ([]string, error)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, apiError(ctx, s.cfg, "ListObjectsV2", "list objects in bucket", err)
+			return nil, s.fail(ctx, "ListObjectsV2", "list objects in bucket", err)
 		}
 		for _, o := range page.Contents {
 			if name, ok := strings.CutPrefix(aws.ToString(o.Key), prefix); ok && name != "" && !strings.Contains(name, "/") {
@@ -232,7 +256,7 @@ func (s *remoteStore) publish(ctx context.Context, staged, key string) error {
 		Body: f, ContentLength: aws.Int64(fi.Size()), ContentType: aws.String(contentType(key)),
 	})
 	if err != nil {
-		return apiError(ctx, s.cfg, "PutObject", "write objects to bucket", err)
+		return s.fail(ctx, "PutObject", "write objects to bucket", err)
 	}
 	f.Close()
 	os.Remove(staged)
@@ -258,7 +282,7 @@ func (s *remoteStore) remove(ctx context.Context, key string) error {
 		if errors.As(err, &nk) {
 			return nil
 		}
-		return apiError(ctx, s.cfg, "DeleteObject", "delete objects from bucket", err)
+		return s.fail(ctx, "DeleteObject", "delete objects from bucket", err)
 	}
 	return nil
 }
@@ -270,7 +294,7 @@ func (s *remoteStore) read(ctx context.Context, key string) ([]byte, bool, error
 		if errors.As(err, &nk) {
 			return nil, false, nil
 		}
-		return nil, false, apiError(ctx, s.cfg, "GetObject", "read objects in bucket", err)
+		return nil, false, s.fail(ctx, "GetObject", "read objects in bucket", err)
 	}
 	defer out.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
@@ -286,7 +310,7 @@ func (s *remoteStore) write(ctx context.Context, key string, data []byte) error 
 		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
 	})
 	if err != nil {
-		return apiError(ctx, s.cfg, "PutObject", "write objects to bucket", err)
+		return s.fail(ctx, "PutObject", "write objects to bucket", err)
 	}
 	return nil
 }

@@ -89,6 +89,9 @@ func Run(ctx context.Context, job *Job) Result {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	if ts, ok := job.Target.(interface{ SetLoadTimestamp(time.Time) }); ok {
+		ts.SetLoadTimestamp(job.LoadTime)
+	}
 	snap, err := job.Source.OpenSnapshot(ctx, workers)
 	if err != nil {
 		return Result{Fatal: fmt.Errorf("open a consistent snapshot of the source: %w", err)}

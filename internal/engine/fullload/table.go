@@ -170,7 +170,11 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		})
 		return 0, err
 	}
-	resume := job.Resume && prev != nil && prev.TableState == dms.TableFullLoad && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested
+	unfinished := prev != nil && prev.TableState == dms.TableFullLoad && prev.RunID != 0
+	// File targets publish whole files: an unfinished table is loaded again
+	// from the start, after removing what the unfinished load published.
+	files := job.Target.Family() == "s3"
+	resume := job.Resume && unfinished && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested && !files
 	if (prev != nil && prev.ReloadRequested) || (!job.Resume && len(job.Previous) == 0 && job.Reload) {
 		tr.ts.FullLoadReloaded = true
 	}
@@ -182,6 +186,11 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		tr.ts.FullLoadStartTime = prev.FullLoadStartTime
 		log.Info("resuming table load", "rows_already_loaded", prev.FullLoadRows, "segments", len(segs))
 	} else {
+		if files && unfinished {
+			if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
+				return 0, tr.fail(ctx, fmt.Errorf("remove the files of the unfinished load: %w", err))
+			}
+		}
 		if err := job.Target.PrepareTable(ctx, &tgt, connector.TablePrep(job.Settings.FullLoadSettings.TargetTablePrepMode), deferPK); err != nil {
 			return 0, tr.fail(ctx, err)
 		}
