@@ -95,3 +95,10 @@ type TargetDialect interface {
 	// source schema name).
 	DefaultSchema() string
 }
+
+// SQLQuerier runs read-only SQL on a database endpoint, for premigration
+// assessments. Values follow the record Kind conventions where the driver
+// knows the type, else they are strings; NULL is nil.
+type SQLQuerier interface {
+	QueryRows(ctx context.Context, query string, args ...any) (columns []string, rows []record.Row, err error)
+}

@@ -56,9 +56,11 @@ type column struct {
 // selectExpr is the select-list expression for c: FLOAT is read as DOUBLE
 // (the text protocol prints FLOAT with 6 digits, which loses precision),
 // LOBs are cut server-side in limited LOB mode.
-func selectExpr(c column) string {
+func selectExpr(c column, f serverFlavor) string {
 	q := quoteIdent(c.name)
 	switch {
+	case c.kind == record.KindFloat32 && !f.mariaDB && (f.major < 8 || (f.major == 8 && f.minor == 0 && f.patch < 17)):
+		return "(" + q + " + 0e0)" // MySQL before 8.0.17 has no CAST AS DOUBLE
 	case c.kind == record.KindFloat32:
 		return "CAST(" + q + " AS DOUBLE)"
 	case c.lobMax > 0:

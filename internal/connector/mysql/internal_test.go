@@ -136,3 +136,25 @@ func TestColumnDefs(t *testing.T) {
 		t.Errorf("column defs\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestParseFlavor(t *testing.T) {
+	for v, want := range map[string]serverFlavor{
+		"10.11.19-MariaDB-0+deb12u1-log": {mariaDB: true, major: 10, minor: 11, patch: 19},
+		"8.0.36":                         {major: 8, minor: 0, patch: 36},
+		"8.4.0-commercial":               {major: 8, minor: 4, patch: 0},
+		"5.5.5-10.6.12-MariaDB":          {mariaDB: true, major: 5, minor: 5, patch: 5},
+	} {
+		got := parseFlavor(v)
+		got.version = ""
+		if got != want {
+			t.Errorf("parseFlavor(%q) = %+v, want %+v", v, got, want)
+		}
+	}
+	float := column{name: "f", kind: record.KindFloat32}
+	if got := selectExpr(float, parseFlavor("8.0.16")); got != "(`f` + 0e0)" {
+		t.Errorf("MySQL 8.0.16 float: %s", got)
+	}
+	if got := selectExpr(float, parseFlavor("8.0.17")); got != "CAST(`f` AS DOUBLE)" {
+		t.Errorf("MySQL 8.0.17 float: %s", got)
+	}
+}

@@ -28,7 +28,7 @@ type readPlan struct {
 // planRead builds the SELECT of a ReadRequest: the columns (FLOAT as
 // DOUBLE, LOBs cut in limited LOB mode), the filters, the range, the
 // resume point and the order.
-func planRead(req *connector.ReadRequest) (*readPlan, error) {
+func planRead(req *connector.ReadRequest, f serverFlavor) (*readPlan, error) {
 	t := req.Table
 	if t == nil {
 		return nil, fmt.Errorf("%w: a read without a table", ErrUnsupported)
@@ -51,7 +51,7 @@ func planRead(req *connector.ReadRequest) (*readPlan, error) {
 		if req.LOBMaxBytes > 0 && c.Type.Kind.IsLOB() {
 			p.cols[i].lobMax = req.LOBMaxBytes
 		}
-		exprs[i] = selectExpr(p.cols[i])
+		exprs[i] = selectExpr(p.cols[i], f)
 	}
 	w := newWhere(t)
 	if err := w.filters(req.Filters); err != nil {
@@ -95,7 +95,7 @@ func planRead(req *connector.ReadRequest) (*readPlan, error) {
 // reused after fn returns. When fn fails the server's query is killed so
 // that the session is free again at once.
 func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func(rows []record.Row) error) error {
-	plan, err := planRead(req)
+	plan, err := planRead(req, s.flavor)
 	if err != nil {
 		return err
 	}

@@ -123,6 +123,7 @@ type serverFlavor struct {
 	version string
 	major   int
 	minor   int
+	patch   int
 }
 
 // flavor reads (once) the server's product and version.
@@ -150,7 +151,7 @@ func (c *Conn) flavor(ctx context.Context) (serverFlavor, error) {
 
 func parseFlavor(v string) serverFlavor {
 	f := serverFlavor{mariaDB: strings.Contains(strings.ToLower(v), "mariadb"), version: v}
-	fmt.Sscanf(v, "%d.%d", &f.major, &f.minor)
+	fmt.Sscanf(v, "%d.%d.%d", &f.major, &f.minor, &f.patch)
 	return f
 }
 

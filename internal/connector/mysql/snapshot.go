@@ -45,11 +45,12 @@ type snapSession struct {
 //
 // With the RELOAD privilege, FLUSH TABLES WITH READ LOCK stops commits
 // while every session starts its transaction WITH CONSISTENT SNAPSHOT and
-// the binary log position is read; the lock is then released. Without it,
-// MariaDB gives a single session's snapshot its exact binary log position
-// (binlog_snapshot_file/position), so the snapshot has one session and
-// reads take turns on it; MySQL has no such status, and the position read
-// after the snapshot started may be a little ahead of it (logged).
+// the binary log position is read; the lock is then released. Without it
+// the snapshot has one session, and reads take turns on it: MariaDB gives
+// that session's snapshot its exact binary log position
+// (binlog_snapshot_file/position); MySQL has no such status, so the
+// position is read just before the snapshot starts and may be a little
+// behind it (logged: CDC then applies some changes twice, none is lost).
 func (c *Conn) OpenSnapshot(ctx context.Context, sessions int) (connector.Snapshot, error) {
 	return c.openSnapshot(ctx, sessions)
 }
@@ -74,10 +75,14 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 		}
 	}()
 
-	first, err := s.newSession(ctx)
-	if err != nil {
-		return nil, err
+	// Connect every session first: nothing but the lock itself should
+	// happen while writes wait behind it.
+	for len(s.sessions) < sessions {
+		if _, err := s.newSession(ctx); err != nil {
+			return nil, err
+		}
 	}
+	first := s.sessions[0]
 	locked, err := s.lock(ctx, first)
 	if err != nil {
 		return nil, err
@@ -87,31 +92,37 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 			slog.InfoContext(ctx, "mysql snapshot: tables could not be locked, so the snapshot uses one session and reads take turns on it",
 				"endpoint", c.cfg, "sessions_asked", sessions)
 		}
-		sessions = 1
-	}
-	if err := first.begin(ctx); err != nil {
-		return nil, err
-	}
-	for len(s.sessions) < sessions {
-		ss, err := s.newSession(ctx)
-		if err == nil {
-			err = ss.begin(ctx)
+		for _, ss := range s.sessions[1:] {
+			ss.conn.Close()
 		}
-		if err != nil {
+		s.sessions = s.sessions[:1]
+		if !f.mariaDB {
+			// MySQL has no position of a snapshot: read it just before the
+			// snapshot starts, so changes committed in between are in the
+			// snapshot and again in the binary log (replayed, not lost).
+			if err := s.readPosition(ctx, first, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, ss := range s.sessions {
+		if err := ss.begin(ctx); err != nil {
 			if locked {
 				_, _ = first.conn.ExecContext(context.WithoutCancel(ctx), "UNLOCK TABLES")
 			}
 			return nil, err
 		}
 	}
-	posErr := s.readPosition(ctx, first, locked)
-	if locked {
-		if _, err := first.conn.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
-			return nil, classify(ctx, "unlocking tables", err, 0)
+	if locked || f.mariaDB {
+		posErr := s.readPosition(ctx, first, locked)
+		if locked {
+			if _, err := first.conn.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+				return nil, classify(ctx, "unlocking tables", err, 0)
+			}
 		}
-	}
-	if posErr != nil {
-		return nil, posErr
+		if posErr != nil {
+			return nil, posErr
+		}
 	}
 	s.free = make(chan *snapSession, len(s.sessions))
 	for _, ss := range s.sessions {
@@ -224,7 +235,7 @@ func (s *Snapshot) readPosition(ctx context.Context, ss *snapSession, locked boo
 		return err
 	}
 	if !locked && s.file != "" {
-		slog.WarnContext(ctx, "mysql snapshot: without RELOAD the binary log position is read just after the snapshot started and may be ahead of it: changes committed in between would be missed by CDC",
+		slog.WarnContext(ctx, "mysql snapshot: without RELOAD the binary log position is read just before the snapshot starts: changes committed in between will be applied again by CDC",
 			"endpoint", s.c.cfg)
 	}
 	return nil

@@ -69,7 +69,7 @@ func (s *Snapshot) split(ctx context.Context, ss *snapSession, t *record.Table, 
 	exprs := make([]string, len(cols))
 	for i, name := range cols {
 		plan.cols[i] = column{name: name, kind: t.Column(name).Type.Kind}
-		exprs[i] = selectExpr(plan.cols[i])
+		exprs[i] = selectExpr(plan.cols[i], s.flavor)
 	}
 	plan.query = "SELECT " + joinComma(exprs) + " FROM " + from + " ORDER BY " + joinQuoted(cols)
 	err := s.stream(ctx, ss, label, plan, defaultBatchRows, func(rows []record.Row) error {

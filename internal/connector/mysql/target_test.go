@@ -3,6 +3,7 @@ package mysql_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -89,6 +90,19 @@ func TestPrepareTableModes(t *testing.T) {
 	}
 	if got := count(fresh, "t"); got != "0" {
 		t.Errorf("TRUNCATE_BEFORE_LOAD left %s rows", got)
+	}
+
+	// Types are fitted into InnoDB's limits: a 3072-byte key, a 65,535-byte row.
+	wide := &record.Table{Schema: fresh, Name: "wide", PrimaryKey: []string{"k1", "k2"}, UniqueKeys: [][]string{{"u"}}}
+	for _, n := range []string{"k1", "k2", "u", "w1", "w2", "w3", "w4", "w5"} {
+		wide.Columns = append(wide.Columns, record.Column{Name: n, Type: record.Type{Kind: record.KindString, Length: 10000, Engine: "postgres"}})
+	}
+	if err := target.PrepareTable(ctx, wide, connector.PrepDropAndCreate, false); err != nil {
+		t.Fatalf("a table beyond InnoDB's limits: %v", err)
+	}
+	long := strings.Repeat("é", 5000)
+	if err := target.Load(ctx, wide, []record.Row{{"a", "b", "c", long, long, long, long, long}}); err != nil {
+		t.Fatal(err)
 	}
 
 	if err := target.PrepareTable(ctx, tb, "SOMETHING", false); !errors.Is(err, mysql.ErrUnsupported) {

@@ -11,6 +11,8 @@ var (
 	ErrNotDirectory = errors.New("not a directory")
 	// ErrNoSuchBucket: the bucket does not exist.
 	ErrNoSuchBucket = errors.New("no such bucket")
+	// ErrBucketAccessDenied: the bucket exists but may not be written.
+	ErrBucketAccessDenied = errors.New("access to the bucket denied")
 	// ErrInvalidName: a schema or table name cannot name a folder.
 	ErrInvalidName = errors.New("name not usable in an object key")
 	// ErrValueType: a row value's Go type does not match its column's kind.
