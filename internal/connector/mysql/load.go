@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,24 +46,19 @@ func (c *Conn) Load(ctx context.Context, t *record.Table, rows []record.Row) err
 	if err != nil {
 		return err
 	}
-	conn, err := pool.Conn(ctx)
-	if err != nil {
-		return classify(ctx, "opening a session", err, 0)
-	}
-	defer conn.Close()
 	label := "loading " + tableLabel(db, t.Name)
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(ctx, label, err, 0)
 	}
-	if err := c.load(ctx, conn, tx, db, t, cols, rows); err != nil {
+	if err := c.load(ctx, tx, db, t, cols, rows); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	return classify(ctx, label, tx.Commit(), 0)
 }
 
-func (c *Conn) load(ctx context.Context, conn *sql.Conn, tx *sql.Tx, db string, t *record.Table, cols []encCol, rows []record.Row) error {
+func (c *Conn) load(ctx context.Context, tx *sql.Tx, db string, t *record.Table, cols []encCol, rows []record.Row) error {
 	if !c.noLocalInfile.Load() {
 		err := loadData(ctx, tx, db, t, cols, rows)
 		if !errIsMySQL(err, erNotAllowedCommand, erClientLocalFilesOff, erLocalInfileDisabled) {

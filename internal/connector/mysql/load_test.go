@@ -283,7 +283,7 @@ func loadRejects(t *testing.T, my *testenv.MySQLServer, numbers map[string][]uin
 	} {
 		err := target.Load(ctx, tb, []record.Row{good(10), good(11), bad, good(13)})
 		var re *mysql.RowError
-		if !errors.Is(err, mysql.ErrRowRejected) || !errors.As(err, &re) {
+		if !errors.Is(err, mysql.ErrRowRejected) || !errors.Is(err, connector.ErrRowRejected) || !errors.As(err, &re) {
 			t.Errorf("%s: Load = %v, want ErrRowRejected", name, err)
 			continue
 		}

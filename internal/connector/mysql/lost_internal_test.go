@@ -20,7 +20,7 @@ func TestClassify(t *testing.T) {
 	ctx := context.Background()
 	for _, err := range []error{driver.ErrBadConn, gomysql.ErrInvalidConn, io.ErrUnexpectedEOF,
 		&gomysql.MySQLError{Number: crServerLost}, &gomysql.MySQLError{Number: crServerGone}, &gomysql.MySQLError{Number: erConnectionKilled}} {
-		if got := classify(ctx, "x", err, 0); !errors.Is(got, ErrConnectionLost) || !errors.Is(got, err) {
+		if got := classify(ctx, "x", err, 0); !errors.Is(got, ErrConnectionLost) || !errors.Is(got, connector.ErrConnectionLost) || !errors.Is(got, err) {
 			t.Errorf("classify(%v) = %v, want ErrConnectionLost", err, got)
 		}
 	}

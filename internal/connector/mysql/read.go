@@ -34,7 +34,7 @@ func planRead(req *connector.ReadRequest, f serverFlavor) (*readPlan, error) {
 		return nil, fmt.Errorf("%w: a read without a table", ErrUnsupported)
 	}
 	names := req.Columns
-	if names == nil {
+	if len(names) == 0 {
 		names = make([]string, len(t.Columns))
 		for i, c := range t.Columns {
 			names[i] = c.Name
