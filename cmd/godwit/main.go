@@ -25,6 +25,7 @@ const usage = `godwit — a self-hosted AWS Database Migration Service.
 
 Usage:
   godwit serve [flags]    run the DMS API server and its replication instances
+  godwit bench full-load  measure the full load against raw COPY pipes (starts its own servers)
   godwit version          print the version
   godwit help             this text
 
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "godwit", version)
 		return nil
@@ -90,7 +93,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: godwit serve [flags]\n\nRuns the DMS API on --listen with its state in --data-dir (embedded SQLite).\n"+
 			"Credentials: GODWIT_ACCESS_KEY_ID and GODWIT_SECRET_ACCESS_KEY when set, else a key pair generated on\n"+
-			"first start and kept in <data-dir>/credentials.json.\n\nFlags:\n")
+			"first start and kept in <data-dir>/credentials.json. GODWIT_READONLY_KEYS=id:secret,... adds key pairs\n"+
+			"that may only call Describe* and List* operations.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -117,6 +121,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.AccessKeyID = os.Getenv("GODWIT_ACCESS_KEY_ID")
 	cfg.SecretAccessKey = os.Getenv("GODWIT_SECRET_ACCESS_KEY")
+	if ro := os.Getenv("GODWIT_READONLY_KEYS"); ro != "" {
+		cfg.ReadOnlyKeys = map[string]string{}
+		for _, pair := range strings.Split(ro, ",") {
+			id, secret, ok := strings.Cut(strings.TrimSpace(pair), ":")
+			if !ok || id == "" || secret == "" {
+				return errors.New("GODWIT_READONLY_KEYS must be id:secret pairs separated by commas")
+			}
+			cfg.ReadOnlyKeys[id] = secret
+		}
+	}
 	cfg.S3AccessKeyID = os.Getenv("GODWIT_S3_ACCESS_KEY_ID")
 	cfg.S3SecretAccessKey = os.Getenv("GODWIT_S3_SECRET_ACCESS_KEY")
 	cfg.S3Region = env("GODWIT_S3_REGION", cfg.Region)

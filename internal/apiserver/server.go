@@ -38,6 +38,8 @@ var faultCodes = map[service.Code]string{
 	service.CodeInvalidCertificate:          "InvalidCertificateFault",
 	service.CodeKMSKeyNotAccessible:         "KMSKeyNotAccessibleFault",
 	service.CodeUpgradeDependency:           "UpgradeDependencyFailureFault",
+	service.CodeS3NotFound:                  "S3ResourceNotFoundFault",
+	service.CodeS3AccessDenied:              "S3AccessDeniedFault",
 }
 
 // ToFault turns any error of an operation into the fault the client sees.

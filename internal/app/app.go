@@ -22,6 +22,7 @@ import (
 	"github.com/godwit-dms/godwit/internal/connector/s3"
 	"github.com/godwit-dms/godwit/internal/dms"
 	"github.com/godwit-dms/godwit/internal/engine"
+	"github.com/godwit-dms/godwit/internal/engine/assess"
 	"github.com/godwit-dms/godwit/internal/secret"
 	"github.com/godwit-dms/godwit/internal/service"
 	"github.com/godwit-dms/godwit/internal/sigv4"
@@ -46,6 +47,11 @@ type Config struct {
 	S3EndpointURL, S3AccessKeyID, S3SecretAccessKey, S3Region string
 	S3PathStyle                                               bool
 	ConnectionTestTimeout                                     time.Duration
+	// ReadOnlyKeys are extra key pairs (id → secret) that may call Describe
+	// and List operations but change nothing (AccessDeniedFault).
+	ReadOnlyKeys map[string]string
+	// TestAssessments adds the godwit-test-sleep assessment (for tests of cancellation).
+	TestAssessments bool
 	// MinTaskRunningTime is the shortest time a task is reported running
 	// (default 1 s; negative = 0).
 	MinTaskRunningTime time.Duration
@@ -115,6 +121,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Logger:     log,
 		TaskLogDir: filepath.Join(cfg.DataDir, "tasklogs"),
 	}
+	svc.ReadOnlyKeys = map[string]bool{}
+	for id := range cfg.ReadOnlyKeys {
+		svc.ReadOnlyKeys[id] = true
+	}
+	svc.RequestKey = func(ctx context.Context) (string, bool) {
+		r, ok := awsjson.RequestFrom(ctx)
+		if !ok || r.AccessKeyID == "" {
+			return "", false
+		}
+		return r.AccessKeyID, true
+	}
+	checks := assess.Default()
+	if cfg.TestAssessments {
+		checks = assess.NewRegistry(append(checks.All(), assess.TestSleepCheck(time.Minute))...)
+	}
+	svc.Checks = checks
 	minRunning := cfg.MinTaskRunningTime
 	if minRunning == 0 {
 		minRunning = time.Second
@@ -122,13 +144,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.engine = engine.New(svc, Registry(), engine.Config{
 		ConnectionTestTimeout: cfg.ConnectionTestTimeout,
 		MinRunningTime:        minRunning,
+		Checks:                checks,
 		ObjectStore: connector.ObjectStore{LocalRoot: cfg.S3Root, URL: cfg.S3EndpointURL, Region: cfg.S3Region,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey, PathStyle: cfg.S3PathStyle},
 	}, log)
 	svc.Engine = a.engine
-	h := &awsjson.Handler{Ops: &apiserver.Server{Svc: svc}, Logger: log, ToFault: apiserver.ToFault}
+	svc.Buckets = a.engine
+	srv := &apiserver.Server{Svc: svc}
+	h := &awsjson.Handler{Ops: srv, Logger: log, ToFault: apiserver.ToFault, Authorize: srv.Authorize}
 	if !cfg.AuthNone {
-		h.Verifier = &sigv4.Verifier{Keys: sigv4.StaticKeys{a.keys.AccessKeyID: a.keys.SecretAccessKey}, Service: "dms"}
+		keys := sigv4.StaticKeys{a.keys.AccessKeyID: a.keys.SecretAccessKey}
+		for id, secret := range cfg.ReadOnlyKeys {
+			keys[id] = secret
+		}
+		h.Verifier = &sigv4.Verifier{Keys: keys, Service: "dms"}
 	}
 	a.handler = h
 	return a, nil

@@ -38,6 +38,8 @@ type Handler struct {
 	// ToFault maps an operation's error to the fault the client sees; nil
 	// (or a nil result) means an internal failure.
 	ToFault func(error) *api.Fault
+	// Authorize, when set, may refuse an operation to the caller.
+	Authorize func(ctx context.Context, op string) *api.Fault
 }
 
 type ctxKey struct{}
@@ -148,6 +150,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req *Request) (i
 	req.Operation = op
 
 	ctx := WithRequest(r.Context(), req)
+	if h.Authorize != nil {
+		if f := h.Authorize(ctx, op); f != nil {
+			return writeFault(w, f)
+		}
+	}
 	out, err := handler(ctx, h.Ops, func(v any) error { return decode(body, v) })
 	if err != nil {
 		var f *api.Fault

@@ -56,9 +56,19 @@ type server struct {
 }
 
 type options struct {
-	noEngine bool
-	authNone bool
-	dataDir  string
+	noEngine        bool
+	authNone        bool
+	dataDir         string
+	testAssessments bool
+	readOnly        map[string]string
+}
+
+// withTestAssessments adds the godwit-test-sleep assessment.
+func withTestAssessments() option { return func(o *options) { o.testAssessments = true } }
+
+// withReadOnlyKey adds a read-only key pair.
+func withReadOnlyKey(id, secret string) option {
+	return func(o *options) { o.readOnly = map[string]string{id: secret} }
 }
 
 type option func(*options)
@@ -83,6 +93,7 @@ func startServer(t *testing.T, opts ...option) *server {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{DataDir: o.dataDir, AuthNone: o.authNone, Logger: log,
+		TestAssessments: o.testAssessments, ReadOnlyKeys: o.readOnly,
 		ConnectionTestTimeout: 20 * time.Second, MinTaskRunningTime: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/dms"
 	"github.com/godwit-dms/godwit/internal/dms/catalog"
+	"github.com/godwit-dms/godwit/internal/engine/assess"
 	"github.com/godwit-dms/godwit/internal/service"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	// task that finishes in milliseconds is still seen running by pollers
 	// (default 1 s; Terraform's first poll comes after 30 s).
 	MinRunningTime time.Duration
+	// Checks are the premigration assessments the engine can run.
+	Checks *assess.Registry
 }
 
 // Engine is the reconciler plus the running instances.
@@ -45,9 +48,10 @@ type Engine struct {
 	done chan struct{}
 
 	mu        sync.Mutex
-	instances map[string]*Instance // by ARN
-	inFlight  map[string]int64     // connection id → attempt being tested
-	tasks     map[string]*taskRun  // by task ARN
+	instances map[string]*Instance               // by ARN
+	inFlight  map[string]int64                   // connection id → attempt being tested
+	tasks     map[string]*taskRun                // by task ARN
+	runs      map[string]context.CancelCauseFunc // assessment runs by ARN
 }
 
 // New returns an engine; Start runs it.
@@ -58,6 +62,9 @@ func New(svc *service.Service, registry *connector.Registry, cfg Config, log *sl
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 2 * time.Second
 	}
+	if cfg.Checks == nil {
+		cfg.Checks = assess.NewRegistry()
+	}
 	if cfg.MinRunningTime < 0 {
 		cfg.MinRunningTime = 0
 	}
@@ -65,7 +72,7 @@ func New(svc *service.Service, registry *connector.Registry, cfg Config, log *sl
 		log = slog.Default()
 	}
 	return &Engine{svc: svc, registry: registry, cfg: cfg, log: log.With("component", "engine"),
-		wake: make(chan struct{}, 1), instances: map[string]*Instance{}, inFlight: map[string]int64{}, tasks: map[string]*taskRun{}}
+		wake: make(chan struct{}, 1), instances: map[string]*Instance{}, inFlight: map[string]int64{}, tasks: map[string]*taskRun{}, runs: map[string]context.CancelCauseFunc{}}
 }
 
 // Notify asks the engine to reconcile soon. It never blocks.
@@ -121,6 +128,9 @@ func (e *Engine) reconcile(ctx context.Context) {
 	}
 	if err := e.reconcileSchemaRefreshes(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("reconcile schema refreshes", "err", err)
+	}
+	if err := e.reconcileAssessments(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("reconcile assessment runs", "err", err)
 	}
 	if err := e.reconcileTasks(ctx); err != nil && ctx.Err() == nil {
 		e.log.Error("reconcile tasks", "err", err)

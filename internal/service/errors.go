@@ -23,6 +23,8 @@ const (
 	CodeInvalidCertificate
 	CodeKMSKeyNotAccessible
 	CodeUpgradeDependency
+	CodeS3NotFound
+	CodeS3AccessDenied
 )
 
 // Error is a use-case failure with a message written for the API user.

@@ -31,6 +31,21 @@ type Service struct {
 	Now     func() time.Time
 	// TaskLogDir holds one log file per task (<resource id>.log).
 	TaskLogDir string
+	// Checks is the catalogue of individual assessments; Buckets checks
+	// where their results go.
+	Checks  CheckCatalog
+	Buckets ResultBuckets
+	// ReadOnlyKeys are access keys that may read but not change resources.
+	ReadOnlyKeys map[string]bool
+	// RequestKey returns the access key of the request ctx belongs to.
+	RequestKey func(ctx context.Context) (string, bool)
+}
+
+func requestKeyOf(s *Service, ctx context.Context) (string, bool) {
+	if s.RequestKey == nil {
+		return "", false
+	}
+	return s.RequestKey(ctx)
 }
 
 // TaskLogPath is the log file of a task ("" when task logs are off).

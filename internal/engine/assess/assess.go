@@ -104,3 +104,12 @@ func (r *Registry) Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// All returns every check, sorted by name.
+func (r *Registry) All() []Check {
+	out := make([]Check, 0, len(r.checks))
+	for _, n := range r.Names() {
+		out = append(out, r.checks[n])
+	}
+	return out
+}
