@@ -189,8 +189,9 @@ func (s *Server) DescribeTableStatistics(ctx context.Context, in *api.DescribeTa
 			Inserts:          ptr(ts.Inserts), Updates: ptr(ts.Updates), Deletes: ptr(ts.Deletes), Ddls: ptr(ts.Ddls),
 			AppliedInserts: ptr(ts.AppliedInserts), AppliedUpdates: ptr(ts.AppliedUpdates), AppliedDeletes: ptr(ts.AppliedDeletes), AppliedDdls: ptr(ts.AppliedDdls),
 			LastUpdateTime:  api.NewTime(ts.LastUpdateTime),
-			ValidationState: optPtr(ts.ValidationState), ValidationPendingRecords: ptr(int64(0)),
-			ValidationFailedRecords: ptr(int64(0)), ValidationSuspendedRecords: ptr(int64(0)),
+			ValidationState: optPtr(ts.ValidationState), ValidationStateDetails: optPtr(ts.ValidationStateDetails),
+			ValidationPendingRecords: ptr(ts.ValidationPendingRecords), ValidationFailedRecords: ptr(ts.ValidationFailedRecords),
+			ValidationSuspendedRecords: ptr(ts.ValidationSuspendedRecords),
 		})
 	}
 	return out, nil

@@ -127,12 +127,18 @@ type TableStats struct {
 	AppliedUpdates    int64
 	AppliedDeletes    int64
 	AppliedDdls       int64
-	ValidationState   string
-	LastUpdateTime    time.Time
+	ValidationState            string
+	ValidationStateDetails     string `json:",omitempty"`
+	ValidationPendingRecords   int64
+	ValidationFailedRecords    int64
+	ValidationSuspendedRecords int64
+	LastUpdateTime             time.Time
 	// LastError says why the table is in "Table error".
 	LastError string `json:",omitempty"`
-	// ReloadRequested is set by ReloadTables until the engine reloads it.
+	// ReloadRequested is set by ReloadTables until the engine reloads it;
+	// ValidateOnly says the reload only validates again.
 	ReloadRequested bool `json:",omitempty"`
+	ValidateOnly    bool `json:",omitempty"`
 	// Segments is the load progress: per segment, the rows loaded and the
 	// key of the last row committed on the target.
 	Segments []SegmentProgress `json:",omitempty"`

@@ -207,17 +207,41 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	stopFlush := rep.flushEvery(ctx, time.Second)
 	job := &fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
 		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, LoadTime: e.svc.Time(), Log: log}
-	res := fullload.Run(ctx, job)
-	// Tables ReloadTables asked for while the load ran are loaded again.
+	vs := settings.ValidationSettings
+	var res fullload.Result
+	if vs.ValidationOnly {
+		// A validation-only task compares what is there and loads nothing.
+		for _, p := range plans {
+			ts := &dms.TableStats{TaskARN: t.ARN, SchemaName: p.Source.Schema, TableName: p.Source.Name, TableState: dms.TableCompleted,
+				RunID: t.RunID, ValidationState: "Pending records"}
+			if err := rep.Table(ctx, ts); err != nil {
+				return fail("%v", err)
+			}
+		}
+	} else {
+		res = fullload.Run(ctx, job)
+	}
+	if res.Fatal == nil && ctx.Err() == nil && (vs.EnableValidation || vs.ValidationOnly) {
+		e.validateTables(ctx, t, plans, settings, source, target, log)
+	}
+	// Tables ReloadTables asked for while the task ran are loaded (or validated) again.
 	for res.Fatal == nil && ctx.Err() == nil {
-		again, err := e.reloadPlans(ctx, t, plans)
-		if err != nil || len(again) == 0 {
+		again, revalidate, err := e.reloadPlans(ctx, t, plans)
+		if err != nil || len(again)+len(revalidate) == 0 {
 			break
 		}
-		log.Info("reloading tables", "tables", len(again))
-		job.Plans, job.Resume, job.Previous, job.Reload = again, false, map[string]*dms.TableStats{}, true
-		r2 := fullload.Run(ctx, job)
-		res.Fatal, res.Rows = r2.Fatal, res.Rows+r2.Rows
+		if len(again) > 0 && !vs.ValidationOnly {
+			log.Info("reloading tables", "tables", len(again))
+			job.Plans, job.Resume, job.Previous, job.Reload = again, false, map[string]*dms.TableStats{}, true
+			r2 := fullload.Run(ctx, job)
+			res.Fatal, res.Rows = r2.Fatal, res.Rows+r2.Rows
+		} else {
+			revalidate = append(revalidate, again...)
+			again = nil
+		}
+		if vs.EnableValidation || vs.ValidationOnly {
+			e.validateTables(ctx, t, append(again, revalidate...), settings, source, target, log)
+		}
 	}
 	stopFlush()
 	rep.flush(context.WithoutCancel(ctx), res.Fatal == nil)
@@ -227,6 +251,9 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 			return dms.TaskStopped, dms.StopNormal, ""
 		}
 		return fail("%v", res.Fatal)
+	}
+	if errors.Is(context.Cause(ctx), errStopRequested) {
+		return dms.TaskStopped, dms.StopNormal, ""
 	}
 	return dms.TaskStopped, dms.StopFullLoadOnlyFinished, ""
 }
@@ -332,26 +359,29 @@ func openTaskLog(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }
 
-// reloadPlans returns the plans of the tables with a pending reload request,
-// clearing the requests.
-func (e *Engine) reloadPlans(ctx context.Context, t *dms.ReplicationTask, plans []*mapping.TablePlan) ([]*mapping.TablePlan, error) {
+// reloadPlans returns the plans of the tables with a pending reload request
+// (data reloads, then validate-only ones), clearing the requests.
+func (e *Engine) reloadPlans(ctx context.Context, t *dms.ReplicationTask, plans []*mapping.TablePlan) (data, validateOnly []*mapping.TablePlan, err error) {
 	stats, err := e.svc.ListTableStats(ctx, t.ARN)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []*mapping.TablePlan
 	for _, ts := range stats {
 		if !ts.ReloadRequested {
 			continue
 		}
 		for _, p := range plans {
 			if p.Source.Schema == ts.SchemaName && p.Source.Name == ts.TableName {
-				out = append(out, p)
+				if ts.ValidateOnly {
+					validateOnly = append(validateOnly, p)
+				} else {
+					data = append(data, p)
+				}
 			}
 		}
 		if err := e.svc.ClearReloadRequest(ctx, t, ts.SchemaName, ts.TableName); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return data, validateOnly, nil
 }

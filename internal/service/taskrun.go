@@ -167,10 +167,26 @@ func (s *Service) ClearReloadRequest(ctx context.Context, t *dms.ReplicationTask
 		if err != nil {
 			return err
 		}
-		ts.ReloadRequested = false
+		ts.ReloadRequested, ts.ValidateOnly = false, false
 		return save(ctx, tx, rec, ts)
 	})
 }
 
 // Time is the service's clock, for the engine's timestamps.
 func (s *Service) Time() time.Time { return s.now() }
+
+// UpdateTableStats applies fn to a table's statistics of run runID.
+func (s *Service) UpdateTableStats(ctx context.Context, t *dms.ReplicationTask, runID int64, schema, table string, fn func(ts *dms.TableStats)) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		ts, rec, err := load[dms.TableStats](ctx, tx, KindTableStats, dms.TableStatsID(t.ResourceID, schema, table), "")
+		if err != nil {
+			return err
+		}
+		if ts.RunID != runID {
+			return nil
+		}
+		fn(ts)
+		ts.LastUpdateTime = s.now()
+		return save(ctx, tx, rec, ts)
+	})
+}

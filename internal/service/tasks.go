@@ -381,9 +381,6 @@ func (s *Service) ReloadTables(ctx context.Context, arn string, tables [][2]stri
 	if option != "" && option != "data-reload" && option != "validate-only" {
 		return nil, invalidParam("Invalid ReloadOption %q: valid values are data-reload and validate-only.", option)
 	}
-	if option == "validate-only" {
-		return nil, invalidParam("ReloadOption validate-only needs data validation, which this Godwit server does not run yet.")
-	}
 	return s.updateTask(ctx, arn, func(tx store.Tx, t *dms.ReplicationTask) error {
 		if t.Status != dms.TaskRunning {
 			return invalidState("Replication task %s is not running (it is %s); tables can be reloaded only on a running task.", t.Identifier, t.Status)
@@ -397,6 +394,7 @@ func (s *Service) ReloadTables(ctx context.Context, arn string, tables [][2]stri
 				return notFound("Table %s.%s is not part of replication task %s.", tb[0], tb[1], t.Identifier)
 			}
 			ts.ReloadRequested = true
+			ts.ValidateOnly = option == "validate-only"
 			if err := save(ctx, tx, rec, ts); err != nil {
 				return err
 			}

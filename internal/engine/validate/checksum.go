@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -47,7 +48,7 @@ func (s *spec) checksumColumns() (src, tgt []string, ok bool) {
 	if d, ok := s.job.Target.(connector.TargetDialect); ok {
 		family = d.Family()
 	}
-	idx := append(append([]int(nil), s.keyAt...), make([]int, 0, len(s.cols))...)
+	idx := slices.Clone(s.keyAt)
 	for _, c := range s.cols {
 		idx = append(idx, c.at)
 	}

@@ -99,9 +99,14 @@ func (c *valueCmp) equal(a, b any) bool {
 	}
 	switch c.mode {
 	case modeNumber:
-		if x, ok := a.(int64); ok {
+		switch x := a.(type) {
+		case int64:
 			if y, ok := b.(int64); ok {
 				return x == y
+			}
+		case string:
+			if y, ok := b.(string); ok && x == y {
+				return true
 			}
 		}
 		if da, ok := decimalOf(numeric(a)); ok {
@@ -367,6 +372,7 @@ func classOf(k record.Kind) keyClass {
 type keyCol struct {
 	class  keyClass
 	padded bool // CHAR(n): trailing blanks don't count
+	tod    bool // a time of day: trailing zeros of the fraction don't count
 }
 
 // normKey is the text of one key value under which the two sides' values
@@ -392,8 +398,11 @@ func (k keyCol) normKey(v any) string {
 		}
 	default:
 		if s, ok := v.(string); ok {
-			if k.padded {
+			switch {
+			case k.padded:
 				return strings.TrimRight(s, " ")
+			case k.tod:
+				return timeOfDay(s)
 			}
 			return s
 		}

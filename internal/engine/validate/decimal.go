@@ -20,13 +20,15 @@ type decimal struct {
 // as PostgreSQL and Go spell them.
 func parseDecimal(s string) (decimal, bool) {
 	s = strings.TrimSpace(s)
-	switch strings.ToLower(s) {
-	case "nan":
-		return decimal{special: 1}, true
-	case "infinity", "+infinity", "inf", "+inf":
-		return decimal{special: 2}, true
-	case "-infinity", "-inf":
-		return decimal{special: -2}, true
+	if s != "" && (s[len(s)-1] < '0' || s[len(s)-1] > '9') && s[len(s)-1] != '.' {
+		switch strings.ToLower(s) {
+		case "nan":
+			return decimal{special: 1}, true
+		case "infinity", "+infinity", "inf", "+inf":
+			return decimal{special: 2}, true
+		case "-infinity", "-inf":
+			return decimal{special: -2}, true
+		}
 	}
 	var d decimal
 	i := 0

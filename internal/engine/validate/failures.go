@@ -28,6 +28,10 @@ const (
 // says: more than 10,000 failed records.
 const maxFailures = 10000
 
+// maxMissingSourceKeys bounds the target-only keys remembered to report
+// each once.
+const maxMissingSourceKeys = 100_000
+
 // detailsMax is the size of the DETAILS column.
 const detailsMax = 8000
 
@@ -184,7 +188,10 @@ func (l *failureLog) seenMissingSource(norm string) bool {
 	if l.missingSource[norm] {
 		return true
 	}
-	l.missingSource[norm] = true
+	// Bounded: past it a row seen by two partitions may count twice.
+	if len(l.missingSource) < maxMissingSourceKeys {
+		l.missingSource[norm] = true
+	}
 	return false
 }
 

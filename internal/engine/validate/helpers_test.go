@@ -18,7 +18,6 @@ import (
 	"github.com/godwit-dms/godwit/internal/dms/mapping"
 	"github.com/godwit-dms/godwit/internal/dms/tasksettings"
 	"github.com/godwit-dms/godwit/internal/engine/validate"
-	"github.com/godwit-dms/godwit/internal/record"
 	"github.com/godwit-dms/godwit/internal/testenv"
 )
 
@@ -234,5 +233,3 @@ func mustContain(t testing.TB, s string, subs ...string) {
 		}
 	}
 }
-
-var _ = record.Row{}

@@ -3,6 +3,7 @@ package validate_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -214,6 +215,7 @@ func BenchmarkTable(b *testing.B) {
 			pg.Exec(b, p.srcDB, load, "ANALYZE bench")
 			pg.Exec(b, p.tgtDB, load, "ANALYZE bench")
 			job := p.job(b, "bench", nil)
+			job.Log = slog.New(slog.DiscardHandler)
 			b.ResetTimer()
 			for b.Loop() {
 				res, err := validate.Table(context.Background(), job)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ type runner struct {
 	checksum   bool        // both snapshots checksum partitions
 	sumCols    [2][]string // the columns checksummed on the source and the target
 	compared   atomic.Int64
+	logger     *slog.Logger
 }
 
 // partRun is one partition's comparison: its counts and the failures it
@@ -137,6 +139,8 @@ func (r *runner) partition(ctx context.Context, part partition) error {
 		err = p.merge(ctx, part)
 		if errors.Is(err, errOutOfOrder) {
 			// Start the partition again, matching by value.
+			r.logger.Warn("a side's rows came out of key order; comparing the partition by key value",
+				"from", part.from, "to", part.to)
 			p = &partRun{r: r}
 			err = p.match(ctx, part)
 		}
@@ -163,8 +167,7 @@ func (p *partRun) merge(ctx context.Context, part partition) error {
 	defer cancel()
 	src := s.readSource(ctx, p.r.src, sreq)
 	defer src.close()
-	tgt := readTarget(ctx, p.r.tgt, treq)
-	defer tgt.close()
+	var tgt *stream[record.Row]
 
 	var prevS, prevT record.Row
 	nextS := func() (srow, bool, error) {
@@ -191,6 +194,11 @@ func (p *partRun) merge(ctx context.Context, part partition) error {
 	if err != nil {
 		return err
 	}
+	// The target is read once the source read holds its session (or is
+	// over): sessions are always taken source first, so workers never
+	// wait on each other in a cycle when the snapshots have few sessions.
+	tgt = readTarget(ctx, p.r.tgt, treq)
+	defer tgt.close()
 	tr, tok, err := nextT()
 	if err != nil {
 		return err
@@ -239,47 +247,88 @@ func (s *spec) compareSourceKeys(a, b record.Row) int {
 
 // match compares a partition whose key order may differ between the
 // sides (text keys under different collations): rows are paired by key
-// value as both streams go, those waiting for their pair are held, and
-// the ones left (or too many held) are looked up on the other side. A
-// source row is compared exactly once, in its own partition; a row found
-// only on the target is reported once even when the target's ranges,
-// ordered by another collation, overlap.
+// value as both streams go, and those waiting for their pair are held.
+// When too many wait, both reads pause (each side resumes after the last
+// key it read, in its own order), the waiting rows are looked up on the
+// other side, and the reads go on; at the end the rows left are looked up.
+// A source row is compared exactly once, in its own partition; a row
+// found only on the target is reported once even when the target's
+// ranges, ordered by another collation, overlap.
 func (p *partRun) match(ctx context.Context, part partition) error {
-	s := p.r.s
-	sreq, treq := p.r.requests(part)
+	m := &matcher{p: p, part: part, srcWait: map[string]srow{}, tgtWait: map[string]record.Row{}}
+	for {
+		paused, err := m.run(ctx)
+		if err != nil {
+			return err
+		}
+		if err := p.resolve(ctx, m.srcWait, m.tgtWait); err != nil {
+			return err
+		}
+		if !paused {
+			return nil
+		}
+	}
+}
+
+// matcher is the state of match across pauses.
+type matcher struct {
+	p                *partRun
+	part             partition
+	srcWait          map[string]srow
+	tgtWait          map[string]record.Row
+	afterS, afterT   record.Row // the last key read on each side
+	srcDone, tgtDone bool
+}
+
+func (m *matcher) onSource(k string, sr srow) {
+	if tr, ok := m.tgtWait[k]; ok {
+		delete(m.tgtWait, k)
+		m.p.compareRow(sr, tr)
+		return
+	}
+	m.srcWait[k] = sr
+}
+
+func (m *matcher) onTarget(k string, tr record.Row) {
+	if sr, ok := m.srcWait[k]; ok {
+		delete(m.srcWait, k)
+		m.p.compareRow(sr, tr)
+		return
+	}
+	m.tgtWait[k] = tr
+}
+
+// run reads both sides from where they stopped until they end, or until
+// too many rows wait (paused).
+func (m *matcher) run(ctx context.Context) (paused bool, err error) {
+	p, s := m.p, m.p.r.s
+	sreq, treq := p.r.requests(m.part)
+	sreq.After, treq.After = m.afterS, m.afterT
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src := s.readSource(ctx, p.r.src, sreq)
-	defer src.close()
-	tgt := readTarget(ctx, p.r.tgt, treq)
-	defer tgt.close()
-
-	srcWait := map[string]srow{}
-	tgtWait := map[string]record.Row{}
-	onSource := func(k string, sr srow) {
-		if tr, ok := tgtWait[k]; ok {
-			delete(tgtWait, k)
-			p.compareRow(sr, tr)
-			return
+	var src *stream[srow]
+	var tgt *stream[record.Row]
+	var sr srow
+	var tr record.Row
+	sok, tok := false, false
+	if !m.srcDone {
+		src = s.readSource(ctx, p.r.src, sreq)
+		defer src.close()
+		if sr, sok, err = src.next(); err != nil {
+			return false, err
 		}
-		srcWait[k] = sr
 	}
-	onTarget := func(k string, tr record.Row) {
-		if sr, ok := srcWait[k]; ok {
-			delete(srcWait, k)
-			p.compareRow(sr, tr)
-			return
+	// The target is read once the source read holds its session (or is
+	// over): sessions are always taken source first, so workers never
+	// wait on each other in a cycle when the snapshots have few sessions.
+	if !m.tgtDone {
+		tgt = readTarget(ctx, p.r.tgt, treq)
+		defer tgt.close()
+		if tr, tok, err = tgt.next(); err != nil {
+			return false, err
 		}
-		tgtWait[k] = tr
 	}
-	sr, sok, err := src.next()
-	if err != nil {
-		return err
-	}
-	tr, tok, err := tgt.next()
-	if err != nil {
-		return err
-	}
+	m.srcDone, m.tgtDone = !sok, !tok
 	for sok || tok {
 		switch {
 		case sok && tok:
@@ -287,31 +336,34 @@ func (p *partRun) match(ctx context.Context, part partition) error {
 			if ks == kt {
 				p.compareRow(sr, tr)
 			} else {
-				onSource(ks, sr)
-				onTarget(kt, tr)
+				m.onSource(ks, sr)
+				m.onTarget(kt, tr)
 			}
 		case sok:
-			onSource(s.sourceNorm(sr.vals), sr)
+			m.onSource(s.sourceNorm(sr.vals), sr)
 		default:
-			onTarget(s.targetNorm(tr), tr)
+			m.onTarget(s.targetNorm(tr), tr)
 		}
 		if sok {
+			m.afterS = sr.key
 			if sr, sok, err = src.next(); err != nil {
-				return err
+				return false, err
 			}
+			m.srcDone = !sok
 		}
 		if tok {
+			m.afterT = tr[:len(s.tgtKey):len(s.tgtKey)]
 			if tr, tok, err = tgt.next(); err != nil {
-				return err
+				return false, err
 			}
+			m.tgtDone = !tok
 		}
-		if len(srcWait)+len(tgtWait) >= p.r.pendingMax {
-			if err := p.resolve(ctx, srcWait, tgtWait); err != nil {
-				return err
-			}
+		if len(m.srcWait)+len(m.tgtWait) >= p.r.pendingMax && (sok || tok) {
+			// The rows in hand are read again after the pause.
+			return true, nil
 		}
 	}
-	return p.resolve(ctx, srcWait, tgtWait)
+	return false, nil
 }
 
 func (s *spec) sourceNorm(vals record.Row) string {

@@ -93,7 +93,8 @@ func newSpec(job *Job) (*spec, error) {
 		s.srcKeyAt = append(s.srcKeyAt, at)
 		s.keyAt = append(s.keyAt, i)
 		s.tgtKey = append(s.tgtKey, tcol.Name)
-		kc := keyCol{class: classOf(plan.Columns[i].Type.Kind), padded: isPadded(col.Type) || isPadded(tcol.Type)}
+		kc := keyCol{class: classOf(plan.Columns[i].Type.Kind), padded: isPadded(col.Type) || isPadded(tcol.Type),
+			tod: plan.Columns[i].Type.Kind == record.KindTime}
 		s.keys = append(s.keys, kc)
 	}
 	s.ordered = true
@@ -175,16 +176,6 @@ func deterministic(expr string) bool {
 		}
 	}
 	return true
-}
-
-// keyText is the source key of a raw source row, as KEY shows it and as
-// Rows takes it.
-func (s *spec) keyText(raw record.Row) []string {
-	out := make([]string, len(s.srcKeyAt))
-	for i, at := range s.srcKeyAt {
-		out[i] = displayKey(raw[at])
-	}
-	return out
 }
 
 // norm is the matching key of key values (the transformed source row's

@@ -15,10 +15,15 @@
 //     timestamps) are merge-joined, both sides read in key order in
 //     batches, one row per side in hand;
 //   - text keys, whose order depends on each side's collation, are paired
-//     by value as both sides stream, the rows waiting for their pair held
-//     up to a bound and then looked up on the other side by key.
+//     by value as both sides stream; rows waiting for their pair are held
+//     up to a bound, past which both reads pause (each resumes after the
+//     last key it read) while the waiting rows are looked up on the other
+//     side by key.
 //
-// Either way memory stays bounded whatever the size of the table.
+// Either way memory stays bounded whatever the size of the table. Reads
+// take a snapshot session on the source before the target, so workers
+// sharing snapshots of few sessions (MySQL without RELOAD has one) never
+// wait on each other in a cycle.
 //
 // Values are compared by kind, not by text: integers by value across
 // int64/uint64, numerics as exact decimals whatever their scale, floats
@@ -27,9 +32,12 @@
 // with HandleCollationDiff also without case), bytes exactly, bool and
 // 0/1 alike, dates and timestamps as instants at microseconds, JSON as
 // values (key order ignored), UUIDs without case, enums by label.
-// SkipLobColumns leaves LOB columns out; ValidationPartialLobSize compares
-// only their first KB. Before-image, masked and load-time expression
+// SkipLobColumns leaves LOB columns out; ValidationPartialLobSize (KB)
+// compares only the beginning of LOBs. Before-image, masked and load-time expression
 // columns are not compared: their values are not a copy of the source.
+//
+// StateTableError is not produced here: it is for the caller, for a table
+// whose load failed and which is therefore not validated.
 package validate
 
 import (
@@ -124,18 +132,14 @@ func Table(ctx context.Context, job *Job) (Result, error) {
 		return *res, err
 	}
 	threads := threadCount(job)
-	sessions := threads
-	if !s.ordered {
-		sessions *= 2 // a stream and a lookup per worker
-	}
-	srcSnap, tgtSnap, err := openSnapshots(ctx, job, sessions)
+	srcSnap, tgtSnap, err := openSnapshots(ctx, job, threads)
 	if err != nil {
 		return failed(err)
 	}
 	defer srcSnap.Close()
 	defer tgtSnap.Close()
 
-	r := &runner{s: s, src: srcSnap, tgt: tgtSnap, log: newFailureLog(job, s), pendingMax: pendingMax(job)}
+	r := &runner{s: s, src: srcSnap, tgt: tgtSnap, log: newFailureLog(job, s), pendingMax: pendingMax(job), logger: log}
 	if _, ok := srcSnap.(PartitionChecksummer); ok {
 		if _, ok := tgtSnap.(PartitionChecksummer); ok {
 			r.sumCols[0], r.sumCols[1], r.checksum = s.checksumColumns()
@@ -201,7 +205,7 @@ func Rows(ctx context.Context, job *Job, keys [][]string) (Result, error) {
 	}
 	defer srcSnap.Close()
 	defer tgtSnap.Close()
-	r := &runner{s: s, src: srcSnap, tgt: tgtSnap, log: newFailureLog(job, s)}
+	r := &runner{s: s, src: srcSnap, tgt: tgtSnap, log: newFailureLog(job, s), logger: logger(job)}
 	p := &partRun{r: r}
 	seen := map[string]bool{}
 	for i := 0; i < len(keys); i += lookupKeys {
