@@ -353,3 +353,44 @@ func TestFullLoadPostgresToS3(t *testing.T) {
 		t.Fatalf("rows %d", ts.FullLoadRows)
 	}
 }
+
+// The SDK waiters work on a task that loads one row: it is observable
+// running (for the configured minimum), then stopped, then deleted; its
+// endpoints and instance cannot be deleted while it exists.
+func TestTaskWaitersOnTinyTable(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE one (id int PRIMARY KEY)`, `INSERT INTO one VALUES (1)`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "tiny")
+	arn := createTask(t, p, "tiny-task", "full-load", includeAll, "")
+	ctx := ctxT(t)
+	filter := &dmssdk.DescribeReplicationTasksInput{Filters: []types.Filter{{Name: aws.String("replication-task-arn"), Values: []string{arn}}}}
+	_, err := p.c.DeleteEndpoint(ctx, &dmssdk.DeleteEndpointInput{EndpointArn: aws.String(p.srcARN)})
+	wantFault(t, err, "InvalidResourceStateFault", "tiny-task")
+	_, err = p.c.DeleteReplicationInstance(ctx, &dmssdk.DeleteReplicationInstanceInput{ReplicationInstanceArn: aws.String(p.instanceARN)})
+	wantFault(t, err, "InvalidResourceStateFault", "tiny-task")
+	if _, err := p.c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	running := dmssdk.NewReplicationTaskRunningWaiter(p.c, func(o *dmssdk.ReplicationTaskRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 20e6, 40e6 })
+	if err := running.Wait(ctx, filter, time.Minute); err != nil {
+		t.Fatalf("running waiter: %v", err)
+	}
+	stopped := dmssdk.NewReplicationTaskStoppedWaiter(p.c, func(o *dmssdk.ReplicationTaskStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 20e6, 100e6 })
+	if err := stopped.Wait(ctx, filter, time.Minute); err != nil {
+		t.Fatalf("stopped waiter: %v", err)
+	}
+	_, err = p.c.ModifyReplicationTask(ctx, &dmssdk.ModifyReplicationTaskInput{ReplicationTaskArn: aws.String(arn), ReplicationTaskSettings: aws.String(`{"FullLoadSettings":{"CommitRate":0}}`)})
+	wantFault(t, err, "InvalidParameterValueException", "CommitRate")
+	if _, err := p.c.DeleteReplicationTask(ctx, &dmssdk.DeleteReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := dmssdk.NewReplicationTaskDeletedWaiter(p.c, func(o *dmssdk.ReplicationTaskDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = 20e6, 100e6 })
+	if err := deleted.Wait(ctx, filter, time.Minute); err != nil {
+		t.Fatalf("deleted waiter: %v", err)
+	}
+	if _, err := p.c.DeleteEndpoint(ctx, &dmssdk.DeleteEndpointInput{EndpointArn: aws.String(p.srcARN)}); err != nil {
+		t.Fatalf("delete endpoint after the task: %v", err)
+	}
+}
