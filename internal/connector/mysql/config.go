@@ -3,7 +3,6 @@ package mysql
 import (
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -74,31 +73,31 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.P
 // afterConnectScript, targetDbType) come last. A missing or invalid value is
 // a StageConfig *connector.CheckError.
 func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
-	eca := parseAttributes(ep.ExtraConnectionAttributes)
+	eca := connector.ParseAttributes(ep.ExtraConnectionAttributes)
 	s := ep.Settings
 	cfg := Config{
 		Engine:         ep.Engine,
-		Host:           firstNonEmpty(ep.Host, settingString(s, "ServerName")),
+		Host:           connector.FirstNonEmpty(ep.Host, connector.SettingString(s, "ServerName")),
 		Port:           ep.Port,
-		Database:       firstNonEmpty(ep.Database, settingString(s, "DatabaseName")),
-		User:           firstNonEmpty(ep.Username, settingString(s, "Username")),
+		Database:       connector.FirstNonEmpty(ep.Database, connector.SettingString(s, "DatabaseName")),
+		User:           connector.FirstNonEmpty(ep.Username, connector.SettingString(s, "Username")),
 		Password:       ep.Password,
 		CACertPEM:      ep.CACertPEM,
 		Role:           ep.Role,
 		WantCDC:        ep.WantCDC,
-		ServerTimezone: firstNonEmpty(settingString(s, "ServerTimezone"), eca["servertimezone"]),
-		TargetDbType: normalizeTargetDbType(firstNonEmpty(settingString(s, "TargetDbType"),
+		ServerTimezone: connector.FirstNonEmpty(connector.SettingString(s, "ServerTimezone"), eca["servertimezone"]),
+		TargetDbType: normalizeTargetDbType(connector.FirstNonEmpty(connector.SettingString(s, "TargetDbType"),
 			eca["targetdbtype"], TargetMultipleDatabases)),
 	}
 	var scripts []string
-	for _, sc := range []string{eca["initstmt"], firstNonEmpty(settingString(s, "AfterConnectScript"), eca["afterconnectscript"])} {
+	for _, sc := range []string{eca["initstmt"], connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])} {
 		if sc = strings.TrimSpace(sc); sc != "" {
 			scripts = append(scripts, strings.TrimSuffix(sc, ";"))
 		}
 	}
 	cfg.AfterConnectScript = strings.Join(scripts, ";\n")
 	if cfg.Port == 0 {
-		p, ok, err := settingInt(s, "Port")
+		p, ok, err := connector.SettingInt(s, "Port")
 		if err != nil {
 			return Config{}, configError("MySQLSettings.Port must be a number: %v", err)
 		}
@@ -159,63 +158,4 @@ func (c Config) Validate() error {
 
 func configError(format string, args ...any) *connector.CheckError {
 	return &connector.CheckError{Stage: connector.StageConfig, Message: fmt.Sprintf(format, args...), Err: ErrInvalidConfig}
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// settingString reads a string setting; numbers and booleans are formatted.
-func settingString(s map[string]any, key string) string {
-	switch v := s[key].(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
-}
-
-// settingInt reads an integer setting, given as a JSON number or a string.
-func settingInt(s map[string]any, key string) (int, bool, error) {
-	switch v := s[key].(type) {
-	case nil:
-		return 0, false, nil
-	case float64:
-		if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
-			return 0, false, fmt.Errorf("%v is not an integer", v)
-		}
-		return int(v), true, nil
-	case int:
-		return v, true, nil
-	case string:
-		if v == "" {
-			return 0, false, nil
-		}
-		n, err := strconv.Atoi(v)
-		return n, err == nil, err
-	}
-	return 0, false, fmt.Errorf("unexpected %T", s[key])
-}
-
-// parseAttributes splits DMS extra connection attributes
-// ("key=value;key=value") into a map with lower-cased keys.
-func parseAttributes(s string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
-		if !ok || k == "" {
-			continue
-		}
-		out[k] = strings.TrimSpace(v)
-	}
-	return out
 }

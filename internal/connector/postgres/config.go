@@ -3,7 +3,6 @@ package postgres
 import (
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -69,23 +68,23 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.P
 // connection attributes (slotName, pluginName, heartbeatEnable) come last.
 // A missing or invalid value is a StageConfig *connector.CheckError.
 func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
-	eca := parseAttributes(ep.ExtraConnectionAttributes)
+	eca := connector.ParseAttributes(ep.ExtraConnectionAttributes)
 	s := ep.Settings
 	cfg := Config{
-		Host:      firstNonEmpty(ep.Host, settingString(s, "ServerName")),
+		Host:      connector.FirstNonEmpty(ep.Host, connector.SettingString(s, "ServerName")),
 		Port:      ep.Port,
-		Database:  firstNonEmpty(ep.Database, settingString(s, "DatabaseName")),
-		User:      firstNonEmpty(ep.Username, settingString(s, "Username")),
+		Database:  connector.FirstNonEmpty(ep.Database, connector.SettingString(s, "DatabaseName")),
+		User:      connector.FirstNonEmpty(ep.Username, connector.SettingString(s, "Username")),
 		Password:  ep.Password,
 		CACertPEM: ep.CACertPEM,
 		Role:      ep.Role,
 		WantCDC:   ep.WantCDC,
-		SlotName:  firstNonEmpty(settingString(s, "SlotName"), eca["slotname"]),
-		PluginName: strings.ToLower(firstNonEmpty(settingString(s, "PluginName"),
+		SlotName:  connector.FirstNonEmpty(connector.SettingString(s, "SlotName"), eca["slotname"]),
+		PluginName: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "PluginName"),
 			eca["pluginname"], PluginNoPreference)),
 	}
 	if cfg.Port == 0 {
-		p, ok, err := settingInt(s, "Port")
+		p, ok, err := connector.SettingInt(s, "Port")
 		if err != nil {
 			return Config{}, configError("PostgreSQLSettings.Port must be a number: %v", err)
 		}
@@ -96,7 +95,7 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 	if cfg.Port == 0 {
 		cfg.Port = DefaultPort
 	}
-	if hb, ok := settingBool(s, "HeartbeatEnable"); ok {
+	if hb, ok := connector.SettingBool(s, "HeartbeatEnable"); ok {
 		cfg.HeartbeatEnable = hb
 	} else if v, ok := eca["heartbeatenable"]; ok {
 		cfg.HeartbeatEnable, _ = strconv.ParseBool(v)
@@ -135,75 +134,4 @@ func (c Config) Validate() error {
 
 func configError(format string, args ...any) *connector.CheckError {
 	return &connector.CheckError{Stage: connector.StageConfig, Message: fmt.Sprintf(format, args...), Err: ErrInvalidConfig}
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// settingString reads a string setting; numbers and booleans are formatted.
-func settingString(s map[string]any, key string) string {
-	switch v := s[key].(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
-}
-
-// settingInt reads an integer setting, given as a JSON number or a string.
-func settingInt(s map[string]any, key string) (int, bool, error) {
-	switch v := s[key].(type) {
-	case nil:
-		return 0, false, nil
-	case float64:
-		if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
-			return 0, false, fmt.Errorf("%v is not an integer", v)
-		}
-		return int(v), true, nil
-	case int:
-		return v, true, nil
-	case string:
-		if v == "" {
-			return 0, false, nil
-		}
-		n, err := strconv.Atoi(v)
-		return n, err == nil, err
-	}
-	return 0, false, fmt.Errorf("unexpected %T", s[key])
-}
-
-// settingBool reads a boolean setting, given as a JSON boolean or a string.
-func settingBool(s map[string]any, key string) (bool, bool) {
-	switch v := s[key].(type) {
-	case bool:
-		return v, true
-	case string:
-		b, err := strconv.ParseBool(v)
-		return b, err == nil
-	}
-	return false, false
-}
-
-// parseAttributes splits DMS extra connection attributes
-// ("key=value;key=value") into a map with lower-cased keys.
-func parseAttributes(s string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
-		if !ok || k == "" {
-			continue
-		}
-		out[k] = strings.TrimSpace(v)
-	}
-	return out
 }

@@ -48,11 +48,11 @@ func (c Config) Local() bool { return c.Store.URL == "" }
 // the files a target writes (see TargetSettings). A missing or invalid value
 // is a StageConfig *connector.CheckError.
 func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
-	eca := parseAttributes(ep.ExtraConnectionAttributes)
+	eca := connector.ParseAttributes(ep.ExtraConnectionAttributes)
 	cfg := Config{
-		Bucket:          firstNonEmpty(settingString(ep.Settings, "BucketName"), eca["bucketname"]),
-		Folder:          strings.Trim(firstNonEmpty(settingString(ep.Settings, "BucketFolder"), eca["bucketfolder"]), "/"),
-		CompressionType: strings.ToLower(firstNonEmpty(settingString(ep.Settings, "CompressionType"), eca["compressiontype"], "none")),
+		Bucket:          connector.FirstNonEmpty(connector.SettingString(ep.Settings, "BucketName"), eca["bucketname"]),
+		Folder:          strings.Trim(connector.FirstNonEmpty(connector.SettingString(ep.Settings, "BucketFolder"), eca["bucketfolder"]), "/"),
+		CompressionType: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(ep.Settings, "CompressionType"), eca["compressiontype"], "none")),
 		Role:            ep.Role,
 		Store:           ep.ObjectStore,
 	}
@@ -130,35 +130,4 @@ func validBucketName(name string) string {
 
 func configError(format string, args ...any) *connector.CheckError {
 	return &connector.CheckError{Stage: connector.StageConfig, Message: fmt.Sprintf(format, args...), Err: ErrInvalidConfig}
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func settingString(s map[string]any, key string) string {
-	if v, ok := s[key].(string); ok {
-		return v
-	}
-	return ""
-}
-
-// parseAttributes splits DMS extra connection attributes
-// ("key=value;key=value") into a map with lower-cased keys.
-func parseAttributes(s string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(s, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
-		if !ok || k == "" {
-			continue
-		}
-		out[k] = strings.TrimSpace(v)
-	}
-	return out
 }

@@ -182,7 +182,7 @@ func apiError(ctx context.Context, cfg Config, op, doing string, err error) *con
 	case code == codeAccessDenied || code == codeForbidden || code == codeAllAccessDisabled || code == codeAccountProblem || status == http.StatusForbidden:
 		ce.Stage = connector.StagePrivileges
 		ce.Message = fmt.Sprintf("access denied: the object store credentials Godwit uses may not %s %q at %s (%s). Allow s3:%s on it",
-			doing, cfg.Bucket, store, firstNonEmpty(code, "HTTP 403"), permissionFor(op))
+			doing, cfg.Bucket, store, connector.FirstNonEmpty(code, "HTTP 403"), permissionFor(op))
 	case status >= 500:
 		ce.Stage = connector.StageStorage
 		ce.Message = fmt.Sprintf("the object store at %s failed %s on bucket %q (HTTP %d %s): try again later", store, op, cfg.Bucket, status, code)

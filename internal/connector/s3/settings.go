@@ -3,6 +3,7 @@ package s3
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/godwit-dms/godwit/internal/connector"
 	"strconv"
 	"strings"
 	"time"
@@ -246,7 +247,7 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 	s.RowGroupLength = r.integer("RowGroupLength", DefaultRowGroupLength, 1, 1<<30)
 	s.DataPageSize = r.integer("DataPageSize", DefaultDataPageSize, 1, 1<<30)
 	s.TimestampMillis = r.boolean("ParquetTimestampInMillisecond", false)
-	s.TempDir = settingString(settings, SettingTempDir)
+	s.TempDir = connector.SettingString(settings, SettingTempDir)
 	switch v := settings[SettingTaskStart].(type) {
 	case time.Time:
 		s.TaskStart = v.UTC()

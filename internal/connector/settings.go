@@ -1,0 +1,83 @@
+package connector
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// The helpers below read an endpoint's settings block (decoded JSON) and
+// its extra connection attributes, for every connector's Config.
+
+// SettingString reads a string setting; numbers and booleans are formatted.
+func SettingString(s map[string]any, key string) string {
+	switch v := s[key].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+// SettingInt reads an integer setting, given as a JSON number or a string.
+func SettingInt(s map[string]any, key string) (int, bool, error) {
+	switch v := s[key].(type) {
+	case nil:
+		return 0, false, nil
+	case float64:
+		if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, false, fmt.Errorf("%v is not an integer", v)
+		}
+		return int(v), true, nil
+	case int:
+		return v, true, nil
+	case string:
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		return n, err == nil, err
+	}
+	return 0, false, fmt.Errorf("unexpected %T", s[key])
+}
+
+// SettingBool reads a boolean setting, given as a JSON boolean or a string.
+func SettingBool(s map[string]any, key string) (bool, bool) {
+	switch v := s[key].(type) {
+	case bool:
+		return v, true
+	case string:
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	}
+	return false, false
+}
+
+// ParseAttributes splits DMS extra connection attributes
+// ("key=value;key=value") into a map with lower-cased keys.
+func ParseAttributes(s string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(s, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		if !ok || k == "" {
+			continue
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out
+}
+
+// FirstNonEmpty returns the first non-empty string.
+func FirstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
