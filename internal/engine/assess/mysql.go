@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector/mysql"
 )
 
 // MySQL / MariaDB / Aurora MySQL source checks ("MySQL assessments").
@@ -374,7 +376,7 @@ func runMyBinlogRetention(ctx context.Context, env *Env) (Result, error) {
 
 // myGrantsOf reads and parses the current user's SHOW GRANTS (with the
 // active roles on MySQL), and returns the account.
-func myGrantsOf(ctx context.Context, d *endpoint) (*grants, string, error) {
+func myGrantsOf(ctx context.Context, d *endpoint) (*mysql.Grants, string, error) {
 	r, err := d.row(ctx, "the server version and current user", "SELECT VERSION(), CURRENT_USER()")
 	if err != nil {
 		return nil, "", err
@@ -391,11 +393,11 @@ func myGrantsOf(ctx context.Context, d *endpoint) (*grants, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	g := newGrants()
+	lines := make([]string, 0, len(rows))
 	for _, r := range rows {
-		g.add(str(r[0]))
+		lines = append(lines, str(r[0]))
 	}
-	return g, str(r[1]), nil
+	return mysql.ParseGrants(lines), str(r[1]), nil
 }
 
 // mysql-check-replication-privileges: CDC needs REPLICATION SLAVE and
@@ -410,10 +412,10 @@ func runMyReplicationPrivileges(ctx context.Context, env *Env) (Result, error) {
 		return Result{}, err
 	}
 	var missing []string
-	if !g.onServer("REPLICATION SLAVE") && !g.onServer("REPLICATION REPLICA") {
+	if !g.OnServer("REPLICATION SLAVE") && !g.OnServer("REPLICATION REPLICA") {
 		missing = append(missing, "REPLICATION SLAVE")
 	}
-	if !g.onServer("REPLICATION CLIENT") && !g.onServer("BINLOG MONITOR") && !g.onServer("SUPER") {
+	if !g.OnServer("REPLICATION CLIENT") && !g.OnServer("BINLOG MONITOR") && !g.OnServer("SUPER") {
 		missing = append(missing, "REPLICATION CLIENT")
 	}
 	res := Result{LookedAt: "SHOW GRANTS of the source user " + user, Objects: missing}
@@ -446,7 +448,7 @@ func runMySelectPrivileges(ctx context.Context, env *Env) (Result, error) {
 	var denied []string
 	for _, p := range sortedPlans(env) {
 		k := tableKey{p.Source.Schema, p.Source.Name}
-		if g.onTable(k.schema, k.name, "SELECT") {
+		if g.OnTable(k.schema, k.name, "SELECT") {
 			continue
 		}
 		if _, _, err := d.q.QueryRows(ctx, "SELECT * FROM "+d.table(k.schema, k.name)+" LIMIT 0"); err != nil {

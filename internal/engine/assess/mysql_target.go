@@ -51,12 +51,12 @@ func runMyTargetPrivileges(ctx context.Context, env *Env) (Result, error) {
 		k := targetKey(env, p)
 		var miss, rec []string
 		for _, priv := range required {
-			if !g.onTable(k.schema, k.name, priv) {
+			if !g.OnTable(k.schema, k.name, priv) {
 				miss = append(miss, priv)
 			}
 		}
 		for _, priv := range recommended {
-			if !g.onTable(k.schema, k.name, priv) {
+			if !g.OnTable(k.schema, k.name, priv) {
 				rec = append(rec, priv)
 			}
 		}
