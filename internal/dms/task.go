@@ -110,23 +110,23 @@ const (
 
 // TableStats is one table's statistics and load progress within a task.
 type TableStats struct {
-	TaskARN           string
-	SchemaName        string // source names
-	TableName         string
-	TableState        string
-	FullLoadRows      int64
-	FullLoadErrorRows int64
-	FullLoadStartTime time.Time
-	FullLoadEndTime   time.Time
-	FullLoadReloaded  bool
-	Inserts           int64
-	Updates           int64
-	Deletes           int64
-	Ddls              int64
-	AppliedInserts    int64
-	AppliedUpdates    int64
-	AppliedDeletes    int64
-	AppliedDdls       int64
+	TaskARN                    string
+	SchemaName                 string // source names
+	TableName                  string
+	TableState                 string
+	FullLoadRows               int64
+	FullLoadErrorRows          int64
+	FullLoadStartTime          time.Time
+	FullLoadEndTime            time.Time
+	FullLoadReloaded           bool
+	Inserts                    int64
+	Updates                    int64
+	Deletes                    int64
+	Ddls                       int64
+	AppliedInserts             int64
+	AppliedUpdates             int64
+	AppliedDeletes             int64
+	AppliedDdls                int64
 	ValidationState            string
 	ValidationStateDetails     string `json:",omitempty"`
 	ValidationPendingRecords   int64
