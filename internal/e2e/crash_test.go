@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	dmssdk "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
+
+	"github.com/godwit-dms/godwit/internal/testenv"
+)
+
+// process is a godwit binary running `serve`.
+type process struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func buildGodwit(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "godwit")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/godwit").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startProcess(t *testing.T, bin, dataDir string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr, _ = os.Create(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		re := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+		for sc.Scan() {
+			if u := re.FindString(sc.Text()); u != "" {
+				urls <- u
+			}
+		}
+	}()
+	select {
+	case u := <-urls:
+		return &process{cmd: cmd, url: u}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("godwit serve did not start")
+	}
+	return nil
+}
+
+func (p *process) client(t *testing.T, dataDir string) *dmssdk.Client {
+	raw, err := os.ReadFile(filepath.Join(dataDir, "credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ AccessKeyId, SecretAccessKey string }
+	json.Unmarshal(raw, &c)
+	return dmssdk.New(dmssdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyId, c.SecretAccessKey, "")})
+}
+
+// Killing Godwit (SIGKILL) in the middle of a full load loses and
+// duplicates nothing: after a restart the task resumes and the target ends
+// equal to the source.
+func TestFullLoadSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
+		`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 400000) g`, `ANALYZE big`,
+		`CREATE TABLE other (id int PRIMARY KEY)`, `INSERT INTO other SELECT generate_series(1, 1000)`)
+	bin := buildGodwit(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p1 := startProcess(t, bin, dataDir)
+	defer p1.cmd.Process.Kill()
+	c := p1.client(t, dataDir)
+	ctx := ctxT(t)
+	ri := createInstance(t, ctx, c, "crash")
+	src := createEndpoint(t, c, endpointArgs{id: "src", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: srcDB})
+	tgt := createEndpoint(t, c, endpointArgs{id: "tgt", engine: "postgres", typ: "target", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: tgtDB})
+	pp := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(src.EndpointArn), tgtARN: aws.ToString(tgt.EndpointArn)}
+	arn := createTask(t, pp, "crash-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":2000,"MaxFullLoadSubTasks":2}}`)
+	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); tableStats(t, c, arn)["public.big"].FullLoadRows < 20000; {
+		if time.Now().After(deadline) {
+			t.Fatal("the load never got going")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Kill it mid-load, with no chance to clean up.
+	p1.cmd.Process.Signal(syscall.SIGKILL)
+	p1.cmd.Wait()
+	mid, n := pgChecksum(t, pg.DSN(tgtDB), `SELECT * FROM big`)
+	if n >= 400000 {
+		t.Skipf("the load finished before the kill (%s)", mid)
+	}
+
+	p2 := startProcess(t, bin, dataDir)
+	defer p2.cmd.Process.Kill()
+	c2 := p2.client(t, dataDir)
+	task := waitStatus(t, c2, arn, "stopped", "failed")
+	if aws.ToString(task.StopReason) != "Stop Reason FULL_LOAD_ONLY_FINISHED" {
+		t.Fatalf("after the restart the task ended %s %q: %s", aws.ToString(task.Status), aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
+	}
+	for _, q := range []string{`SELECT * FROM big`, `SELECT * FROM other`} {
+		want, wn := pgChecksum(t, pg.DSN(srcDB), q)
+		got, gn := pgChecksum(t, pg.DSN(tgtDB), q)
+		if want != got || wn != gn {
+			t.Fatalf("%s after kill and restart: source %d rows, target %d rows", q, wn, gn)
+		}
+	}
+	if ts := tableStats(t, c2, arn)["public.big"]; ts.FullLoadRows != 400000 {
+		t.Fatalf("statistics say %d rows", ts.FullLoadRows)
+	}
+}
