@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"time"
 
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -101,4 +102,75 @@ type TargetDialect interface {
 // knows the type, else they are strings; NULL is nil.
 type SQLQuerier interface {
 	QueryRows(ctx context.Context, query string, args ...any) (columns []string, rows []record.Row, err error)
+}
+
+// ChangeStreamer captures committed row changes from a source (CDC).
+//
+// Positions are opaque strings the streamer makes and reads back (a
+// PostgreSQL LSN such as "0/16B3748", a MySQL "binlog.000003:1234" or GTID
+// set); they are persisted by the engine between runs.
+type ChangeStreamer interface {
+	// BeginCDC prepares capture for the tables (PostgreSQL: the publication
+	// and logical replication slot named in req, created if missing) and
+	// returns a snapshot consistent with the returned position: a full load
+	// read in that snapshot plus the changes streamed from that position
+	// see every change exactly once. The snapshot may be nil when req.NoSnapshot.
+	BeginCDC(ctx context.Context, req *CDCRequest) (Snapshot, string, error)
+	// Stream delivers the transactions committed after position from, in
+	// commit order, to fn until ctx ends or fn returns an error. Only
+	// changes of req.Tables are delivered. Transactions fn has returned for
+	// are not confirmed to the source until Confirm.
+	Stream(ctx context.Context, req *CDCRequest, from string, fn func(tx *record.Transaction) error) error
+	// Confirm tells the source that every transaction up to pos is durably
+	// applied, so it may release what it keeps for them (PostgreSQL's
+	// confirmed_flush_lsn). Safe to call from another goroutine than Stream.
+	Confirm(ctx context.Context, pos string) error
+	// CurrentPosition is the source's position now.
+	CurrentPosition(ctx context.Context) (string, error)
+	// ComparePositions orders two positions of this source (-1, 0, 1).
+	ComparePositions(a, b string) (int, error)
+	// EndCDC drops what BeginCDC created (when the task is deleted).
+	EndCDC(ctx context.Context, req *CDCRequest) error
+}
+
+// CDCRequest names what a task captures.
+type CDCRequest struct {
+	// SlotName and Publication are the PostgreSQL replication slot and
+	// publication of the task.
+	SlotName    string
+	Publication string
+	// Plugin is the PostgreSQL output plugin ("pgoutput").
+	Plugin string
+	Tables []*record.Table
+	// Sessions is how many concurrent Read calls the snapshot serves.
+	Sessions   int
+	NoSnapshot bool
+	// HeartbeatInterval, when set, makes the streamer keep the slot moving
+	// on an idle source (PostgreSQL HeartbeatEnable).
+	HeartbeatInterval time.Duration
+}
+
+// ChangeApplier writes captured changes into a target.
+type ChangeApplier interface {
+	// ApplyTransactions applies txs in order inside one target transaction
+	// (transactional apply: the source's transaction boundaries are kept,
+	// several small ones may share a target commit). tables maps a source
+	// table (Schema+"."+Name) to its target table. Applying a change a
+	// second time leaves the same state (inserts become upserts, updates
+	// write the full new row, deletes of missing rows do nothing), so a
+	// replay after a crash duplicates nothing on tables with a key.
+	ApplyTransactions(ctx context.Context, tables map[string]*TargetTable, txs []*record.Transaction) error
+	// ApplyBatch applies the net effect of txs per table with set-based
+	// statements (BatchApplyEnabled): per key the last change wins.
+	ApplyBatch(ctx context.Context, tables map[string]*TargetTable, txs []*record.Transaction) error
+}
+
+// TargetTable says how a source table's changes land on the target.
+type TargetTable struct {
+	Target *record.Table
+	// Transform turns a source row (source table column order) into the
+	// target row (Target column order); nil = the same row.
+	Transform func(src record.Row) (record.Row, error)
+	// Key is the target key columns (names in Target) used to find rows.
+	Key []string
 }
