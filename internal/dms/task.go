@@ -75,8 +75,15 @@ type ReplicationTask struct {
 	RunID     int64
 	StartType string `json:",omitempty"`
 	HasRun    bool
-	// RecoveryCheckpoint is the CDC checkpoint (set by the CDC work).
+	// RecoveryCheckpoint is the source position up to which every change
+	// is on the target; change processing resumes from it.
 	RecoveryCheckpoint string `json:",omitempty"`
+	// CDCSlot and CDCPublication name what the task created on a
+	// PostgreSQL source (dropped when the task is deleted).
+	CDCSlot        string `json:",omitempty"`
+	CDCPublication string `json:",omitempty"`
+	// FullLoadDone says the full load of a full-load-and-cdc run finished.
+	FullLoadDone bool `json:",omitempty"`
 	// RunningSince is when the current run reported running.
 	RunningSince time.Time
 	Stats        TaskStats

@@ -48,6 +48,9 @@ func (e *Engine) reconcileTasks(ctx context.Context) error {
 				run.cancel(errStopRequested)
 				<-run.done
 			}
+			if t.Status == dms.TaskDeleting && t.CDCSlot != "" {
+				e.dropCDC(ctx, t)
+			}
 			if _, err := e.svc.CompleteTaskTransition(ctx, t.ARN, t.Status); err != nil {
 				return err
 			}
@@ -148,9 +151,6 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	if err != nil {
 		return fail("%v", err)
 	}
-	if t.MigrationType != dms.MigrationFullLoad {
-		return fail("Migration type %s needs change data capture, which this Godwit server does not support yet: use full-load.", t.MigrationType)
-	}
 	settings, _, err := tasksettings.Parse(t.Settings, false)
 	if err != nil {
 		return fail("The task settings are invalid: %v", err)
@@ -203,6 +203,10 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	rep := newReporter(e, t)
 	if started.Stats.FullLoadStartDate.IsZero() || !resume {
 		_ = e.svc.TaskProgress(ctx, t.ARN, t.RunID, func(st *dms.TaskStats) { st.FullLoadStartDate = e.svc.Time() })
+	}
+	if t.MigrationType != dms.MigrationFullLoad {
+		return e.runWithCDC(ctx, &cdcRun{t: started, settings: settings, plans: plans, src: src, tgt: tgt, srcEP: srcEP, tgtEP: tgtEP,
+			source: source, target: target, rep: rep, previous: previous, resume: resume, log: log})
 	}
 	stopFlush := rep.flushEvery(ctx, time.Second)
 	job := &fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
@@ -384,4 +388,21 @@ func (e *Engine) reloadPlans(ctx context.Context, t *dms.ReplicationTask, plans 
 		}
 	}
 	return data, validateOnly, nil
+}
+
+// dropCDC removes what change capture created on the source (PostgreSQL's
+// slot and publication) when the task is deleted.
+func (e *Engine) dropCDC(ctx context.Context, t *dms.ReplicationTask) {
+	src, _, err := e.openEndpoint(ctx, t.SourceEndpointARN)
+	if err != nil {
+		e.log.Warn("drop the task's replication slot: source endpoint", "task", t.Identifier, "err", err)
+		return
+	}
+	defer src.Close()
+	if s, ok := src.(connector.ChangeStreamer); ok {
+		req := &connector.CDCRequest{SlotName: t.CDCSlot, Publication: t.CDCPublication}
+		if err := s.EndCDC(ctx, req); err != nil {
+			e.log.Warn("drop the task's replication slot", "task", t.Identifier, "slot", t.CDCSlot, "err", err)
+		}
+	}
 }

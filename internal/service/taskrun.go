@@ -190,3 +190,19 @@ func (s *Service) UpdateTableStats(ctx context.Context, t *dms.ReplicationTask, 
 		return save(ctx, tx, rec, ts)
 	})
 }
+
+// SaveCDCState records change-processing state of run runID: fn edits the
+// task (checkpoint, slot names, full-load flag).
+func (s *Service) SaveCDCState(ctx context.Context, arn string, runID int64, fn func(t *dms.ReplicationTask)) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		t, rec, err := s.GetTask(ctx, tx, arn)
+		if err != nil {
+			return err
+		}
+		if t.RunID != runID {
+			return nil
+		}
+		fn(t)
+		return save(ctx, tx, rec, t)
+	})
+}

@@ -55,6 +55,9 @@ type Job struct {
 	Reporter Reporter
 	LoadTime time.Time
 	Log      *slog.Logger
+	// Snapshot, when set, is the snapshot to read in (the one CDC started
+	// from); the caller closes it. Nil = open one.
+	Snapshot connector.Snapshot
 	// SegmentRows is the table size above which a keyed table is split into
 	// segments (default 1,000,000 rows).
 	SegmentRows int64
@@ -92,11 +95,15 @@ func Run(ctx context.Context, job *Job) Result {
 	if ts, ok := job.Target.(interface{ SetLoadTimestamp(time.Time) }); ok {
 		ts.SetLoadTimestamp(job.LoadTime)
 	}
-	snap, err := job.Source.OpenSnapshot(ctx, workers)
-	if err != nil {
-		return Result{Fatal: fmt.Errorf("open a consistent snapshot of the source: %w", err)}
+	snap := job.Snapshot
+	if snap == nil {
+		var err error
+		snap, err = job.Source.OpenSnapshot(ctx, workers)
+		if err != nil {
+			return Result{Fatal: fmt.Errorf("open a consistent snapshot of the source: %w", err)}
+		}
+		defer snap.Close()
 	}
-	defer snap.Close()
 
 	r := &runner{job: job, snap: snap, log: log, slots: make(chan struct{}, workers), cancel: cancel}
 	// Every table shows up as queued before the first one starts.

@@ -1,0 +1,217 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// applier groups transactions into target commits.
+type applier struct {
+	job        *Job
+	log        *slog.Logger
+	checkpoint string
+	pending    []*record.Transaction
+	changes    int
+	oldest     time.Time
+	suspended  map[string]bool
+}
+
+func (a *applier) loop(ctx context.Context, ch <-chan item) error {
+	set := a.job.Settings
+	batch := set.TargetMetadata.BatchApplyEnabled
+	tuning := set.ChangeProcessingTuning
+	// When to commit: transactional apply groups up to MinTransactionSize
+	// changes or CommitTimeout seconds; batch apply collects for
+	// BatchApplyTimeoutMin seconds (at least) or a memory bound.
+	maxChanges := max(tuning.MinTransactionSize, 1)
+	maxWait := time.Duration(max(tuning.CommitTimeout, 1)) * time.Second
+	if batch {
+		maxChanges = 50000
+		maxWait = time.Duration(max(tuning.BatchApplyTimeoutMin, 1)) * time.Second
+	}
+	// An idle stream still commits what it has soon.
+	const idleFlush = 50 * time.Millisecond
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var (
+			it  item
+			ok  bool
+			due bool
+		)
+		select {
+		case <-ctx.Done():
+			return nil
+		case it, ok = <-ch:
+		case <-timer.C:
+			due = true
+		}
+		if !ok && !due {
+			return a.flush(ctx, batch) // the stream ended
+		}
+		if ok {
+			if sp := a.job.StopAt; sp != nil && sp.CommitTime && it.tx.CommitTime.After(sp.At) {
+				if err := a.flush(ctx, batch); err != nil {
+					return err
+				}
+				return ErrStopPositionReached
+			}
+			if len(a.pending) == 0 {
+				a.oldest = it.received
+				timer.Reset(idleFlush)
+			}
+			a.pending = append(a.pending, it.tx)
+			a.changes += len(it.tx.Changes)
+		}
+		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait)
+		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch) {
+			if err := a.flush(ctx, batch); err != nil {
+				return err
+			}
+		}
+		if a.job.StopAfter != "" && a.checkpoint != "" {
+			if c, err := a.job.Streamer.ComparePositions(a.checkpoint, a.job.StopAfter); err == nil && c >= 0 {
+				return ErrCachedChangesApplied
+			}
+		}
+		if sp := a.job.StopAt; sp != nil && !sp.CommitTime && time.Now().After(sp.At) {
+			if err := a.flush(ctx, batch); err != nil {
+				return err
+			}
+			return ErrStopPositionReached
+		}
+	}
+}
+
+// flush applies the pending transactions in one target commit and checkpoints.
+func (a *applier) flush(ctx context.Context, batch bool) error {
+	if len(a.pending) == 0 {
+		return nil
+	}
+	txs := a.filterSuspended(a.pending)
+	var err error
+	if batch {
+		err = a.job.Applier.ApplyBatch(ctx, a.job.Tables, txs)
+	} else {
+		err = a.job.Applier.ApplyTransactions(ctx, a.job.Tables, txs)
+	}
+	if errors.Is(err, connector.ErrRowRejected) {
+		err = a.applyOneByOne(ctx, txs)
+	}
+	if err != nil {
+		return err
+	}
+	last := a.pending[len(a.pending)-1]
+	applied := map[string]*Counts{}
+	for _, tx := range txs {
+		for _, c := range tx.Changes {
+			k := c.Table.Schema + "." + c.Table.Name
+			n := applied[k]
+			if n == nil {
+				n = &Counts{}
+				applied[k] = n
+			}
+			switch c.Op {
+			case record.OpInsert:
+				n.Inserts++
+			case record.OpUpdate:
+				n.Updates++
+			case record.OpDelete:
+				n.Deletes++
+			case record.OpTruncate:
+				n.Ddls++
+			}
+		}
+	}
+	latency := time.Since(last.CommitTime)
+	if err := a.job.Checkpoints.Checkpoint(context.WithoutCancel(ctx), last.Position, applied, latency); err != nil {
+		return fmt.Errorf("record the CDC checkpoint: %w", err)
+	}
+	a.checkpoint = last.Position
+	if err := a.job.Streamer.Confirm(context.WithoutCancel(ctx), last.Position); err != nil {
+		a.log.Warn("confirm the position to the source", "err", err)
+	}
+	a.pending, a.changes = a.pending[:0], 0
+	return nil
+}
+
+// applyOneByOne applies transactions one at a time, and a failing one change
+// by change, so that one rejected row costs only itself; ErrorBehavior says
+// what happens to it.
+func (a *applier) applyOneByOne(ctx context.Context, txs []*record.Transaction) error {
+	for _, tx := range txs {
+		tx = a.filterSuspended([]*record.Transaction{tx})[0]
+		err := a.job.Applier.ApplyTransactions(ctx, a.job.Tables, []*record.Transaction{tx})
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, connector.ErrRowRejected) {
+			return err
+		}
+		for _, c := range tx.Changes {
+			one := &record.Transaction{ID: tx.ID, CommitTime: tx.CommitTime, Position: tx.Position, Changes: []record.Change{c}}
+			if a.suspended[c.Table.Schema+"."+c.Table.Name] {
+				continue
+			}
+			if err := a.job.Applier.ApplyTransactions(ctx, a.job.Tables, []*record.Transaction{one}); err != nil {
+				if !errors.Is(err, connector.ErrRowRejected) {
+					return err
+				}
+				if err := a.onApplyError(c, err); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// onApplyError applies ErrorBehavior's apply-error policies.
+func (a *applier) onApplyError(c record.Change, cause error) error {
+	eb := a.job.Settings.ErrorBehavior
+	policy := eb.ApplyErrorUpdatePolicy
+	switch c.Op {
+	case record.OpInsert:
+		policy = eb.ApplyErrorInsertPolicy
+	case record.OpDelete:
+		policy = eb.ApplyErrorDeletePolicy
+	}
+	table := c.Table.Schema + "." + c.Table.Name
+	switch policy {
+	case "STOP_TASK":
+		return fmt.Errorf("applying a change to %s failed (ApplyError policy STOP_TASK): %w", table, cause)
+	case "SUSPEND_TABLE":
+		if a.suspended == nil {
+			a.suspended = map[string]bool{}
+		}
+		a.suspended[table] = true
+		a.log.Error("table suspended after an apply error", "table", table, "err", cause)
+	default: // LOG_ERROR, IGNORE_RECORD, INSERT_RECORD, UPDATE_RECORD
+		a.log.Error("change not applied", "table", table, "op", c.Op.String(), "policy", policy, "err", cause)
+	}
+	return nil
+}
+
+func (a *applier) filterSuspended(txs []*record.Transaction) []*record.Transaction {
+	if len(a.suspended) == 0 {
+		return txs
+	}
+	out := make([]*record.Transaction, 0, len(txs))
+	for _, tx := range txs {
+		cp := *tx
+		cp.Changes = nil
+		for _, c := range tx.Changes {
+			if !a.suspended[c.Table.Schema+"."+c.Table.Name] {
+				cp.Changes = append(cp.Changes, c)
+			}
+		}
+		out = append(out, &cp)
+	}
+	return out
+}

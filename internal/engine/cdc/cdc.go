@@ -1,0 +1,172 @@
+// Package cdc streams committed changes from a source and applies them to a
+// target: transactional apply (source transactions kept, small ones grouped
+// into one target commit) or batch apply (net changes per table, set-based).
+// The position is checkpointed only after the target committed, and appliers
+// are idempotent, so a restart from the last checkpoint loses nothing and,
+// on tables with a key, duplicates nothing.
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/dms/tasksettings"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// Counts are the changes of one table applied by one commit.
+type Counts struct {
+	Inserts, Updates, Deletes, Ddls int64
+}
+
+// Checkpointer persists progress after each target commit.
+type Checkpointer interface {
+	// Checkpoint records that every change up to pos is on the target, with
+	// the per-table counts ("schema.table") of what this commit applied.
+	Checkpoint(ctx context.Context, pos string, applied map[string]*Counts, latency time.Duration) error
+}
+
+// Job is one run of change processing.
+type Job struct {
+	Streamer connector.ChangeStreamer
+	Applier  connector.ChangeApplier
+	Req      *connector.CDCRequest
+	// From is the position to stream from (the last checkpoint).
+	From string
+	// Tables maps "schema.table" of the source to its target.
+	Tables   map[string]*connector.TargetTable
+	Settings *tasksettings.Settings
+	// StopAt, when set, ends the run before the first transaction committed
+	// after it (commit time) or once the clock passes it (server time).
+	StopAt *StopPosition
+	// StopAfter, when set, ends the run (ErrCachedChangesApplied) once
+	// every change up to this source position is applied.
+	StopAfter   string
+	Checkpoints Checkpointer
+	Log         *slog.Logger
+}
+
+// StopPosition is a CdcStopPosition.
+type StopPosition struct {
+	// CommitTime: stop before a transaction committed after At; otherwise
+	// stop when the server clock passes At.
+	CommitTime bool
+	At         time.Time
+}
+
+// ParseStopPosition reads "server_time:2024-01-01T10:00:00" or
+// "commit_time:...". An empty string is no stop position.
+func ParseStopPosition(s string) (*StopPosition, error) {
+	if s == "" {
+		return nil, nil
+	}
+	kind, at, ok := strings.Cut(s, ":")
+	if !ok {
+		return nil, fmt.Errorf("CdcStopPosition %q must be server_time:<time> or commit_time:<time>", s)
+	}
+	var sp StopPosition
+	switch strings.ToLower(kind) {
+	case "server_time":
+	case "commit_time":
+		sp.CommitTime = true
+	default:
+		return nil, fmt.Errorf("CdcStopPosition %q must start with server_time: or commit_time:", s)
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, at); err == nil {
+			sp.At = t.UTC()
+			return &sp, nil
+		}
+	}
+	return nil, fmt.Errorf("CdcStopPosition %q: %q is not a time like 2018-02-09T12:12:12", s, at)
+}
+
+var (
+	// ErrStopPositionReached ends a run that reached its CdcStopPosition.
+	ErrStopPositionReached = errors.New("CDC stop position reached")
+	// ErrCachedChangesApplied ends a run that applied everything up to StopAfter.
+	ErrCachedChangesApplied = errors.New("cached changes applied")
+)
+
+// Run processes changes until ctx ends (nil), the stop position is
+// reached (ErrStopPositionReached, with StopAt telling which kind), or a
+// fatal error. Recoverable errors (a lost connection) are retried per
+// ErrorBehavior.RecoverableError*, starting again from the last checkpoint.
+func Run(ctx context.Context, job *Job) error {
+	log := job.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	eb := job.Settings.ErrorBehavior
+	interval := time.Duration(max(eb.RecoverableErrorInterval, 1)) * time.Second
+	attempts := 0
+	for {
+		from, err := runOnce(ctx, job, log)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil || errors.Is(err, ErrStopPositionReached) || errors.Is(err, ErrCachedChangesApplied) {
+			return err
+		}
+		if !errors.Is(err, connector.ErrConnectionLost) {
+			return err
+		}
+		attempts++
+		if eb.RecoverableErrorCount >= 0 && attempts > eb.RecoverableErrorCount {
+			return fmt.Errorf("gave up after %d recoverable errors: %w", attempts-1, err)
+		}
+		job.From = from
+		log.Warn("recoverable error in change processing; retrying from the last checkpoint", "err", err, "attempt", attempts, "in", interval)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+		if eb.RecoverableErrorThrottling {
+			interval = min(interval*2, time.Duration(max(eb.RecoverableErrorThrottlingMax, 1))*time.Second)
+		}
+	}
+}
+
+type item struct {
+	tx       *record.Transaction
+	received time.Time
+}
+
+// runOnce streams and applies until an error; it returns the last checkpoint.
+func runOnce(ctx context.Context, job *Job, log *slog.Logger) (string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ch := make(chan item, 1024)
+	streamErr := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		err := job.Streamer.Stream(ctx, job.Req, job.From, func(tx *record.Transaction) error {
+			select {
+			case ch <- item{tx: tx, received: time.Now()}:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+		streamErr <- err
+	}()
+	a := &applier{job: job, log: log, checkpoint: job.From}
+	err := a.loop(ctx, ch)
+	cancel(err)
+	for range ch {
+	}
+	serr := <-streamErr
+	if err == nil && serr != nil && !errors.Is(serr, context.Canceled) && ctx.Err() == nil {
+		err = fmt.Errorf("reading changes from the source: %w", serr)
+	}
+	if err == nil && serr != nil && errors.Is(serr, connector.ErrConnectionLost) {
+		err = serr
+	}
+	return a.checkpoint, err
+}

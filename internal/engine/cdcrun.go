@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/dms"
+	"github.com/godwit-dms/godwit/internal/dms/catalog"
+	"github.com/godwit-dms/godwit/internal/dms/mapping"
+	"github.com/godwit-dms/godwit/internal/dms/tasksettings"
+	"github.com/godwit-dms/godwit/internal/engine/cdc"
+	"github.com/godwit-dms/godwit/internal/engine/fullload"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// cdcRun is one run of a cdc or full-load-and-cdc task.
+type cdcRun struct {
+	t            *dms.ReplicationTask
+	settings     *tasksettings.Settings
+	plans        []*mapping.TablePlan
+	src, tgt     connector.Conn
+	srcEP, tgtEP *dms.Endpoint
+	source       fullload.Source
+	target       fullload.Target
+	rep          *reporter
+	previous     map[string]*dms.TableStats
+	resume       bool
+	log          *slog.Logger
+}
+
+// cdcNames are the slot and publication of a task on a PostgreSQL source:
+// PostgreSQLSettings.SlotName when set, else named after the task.
+func cdcNames(t *dms.ReplicationTask, src *dms.Endpoint) (slot, pub string) {
+	base := "godwit_" + strings.ToLower(t.ResourceID)
+	slot, pub = base, base
+	var s struct{ SlotName string }
+	if raw := src.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &s) == nil && s.SlotName != "" {
+		slot = s.SlotName
+	}
+	if t.CDCSlot != "" {
+		slot = t.CDCSlot
+	}
+	return slot, pub
+}
+
+func heartbeat(src *dms.Endpoint) time.Duration {
+	var s struct {
+		HeartbeatEnable    bool
+		HeartbeatFrequency int
+	}
+	if raw := src.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &s) == nil && s.HeartbeatEnable {
+		if s.HeartbeatFrequency <= 0 {
+			s.HeartbeatFrequency = 5
+		}
+		return time.Duration(s.HeartbeatFrequency) * time.Minute
+	}
+	return 0
+}
+
+// targetTables tells the applier where each source table's changes go.
+func targetTables(plans []*mapping.TablePlan, settings *tasksettings.Settings) map[string]*connector.TargetTable {
+	out := map[string]*connector.TargetTable{}
+	for _, p := range plans {
+		p := p
+		tt := *p.Target
+		if s := settings.TargetMetadata.TargetSchema; s != "" {
+			tt.Schema = s
+		}
+		pos := make([]int, len(p.SourceColumns))
+		for i, c := range p.SourceColumns {
+			pos[i] = -1
+			for j := range p.Source.Columns {
+				if p.Source.Columns[j].Name == c {
+					pos[i] = j
+				}
+			}
+		}
+		out[p.Source.Schema+"."+p.Source.Name] = &connector.TargetTable{
+			Target: &tt,
+			Key:    tt.Key(),
+			Transform: func(src record.Row) (record.Row, error) {
+				in := make(record.Row, len(pos))
+				for i, j := range pos {
+					if j >= 0 && j < len(src) {
+						in[i] = src[j]
+					}
+				}
+				return p.Transform(in, mapping.RowMeta{Operation: "UPDATE", Timestamp: time.Now().UTC()})
+			},
+		}
+	}
+	return out
+}
+
+// runWithCDC runs a cdc or full-load-and-cdc task: the full load (when
+// needed) in the snapshot the change stream starts from, then change
+// processing until the task is stopped.
+func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, failure string) {
+	t, log := r.t, r.log
+	fail := func(format string, args ...any) (string, string, string) {
+		return dms.TaskFailed, dms.StopFatalError, fmt.Sprintf(format, args...)
+	}
+	streamer, ok := r.src.(connector.ChangeStreamer)
+	if !ok {
+		return fail("Godwit cannot capture changes from %s sources yet: use full-load.", catalog.DisplayName(r.srcEP.Engine))
+	}
+	applier, ok := r.tgt.(connector.ChangeApplier)
+	if !ok {
+		return fail("Godwit cannot apply changes to %s targets yet: use full-load.", catalog.DisplayName(r.tgtEP.Engine))
+	}
+	stopAt, err := cdc.ParseStopPosition(t.CdcStopPosition)
+	if err != nil {
+		return fail("%v", err)
+	}
+	slot, pub := cdcNames(t, r.srcEP)
+	sources := make([]*record.Table, 0, len(r.plans))
+	for _, p := range r.plans {
+		sources = append(sources, p.Source)
+	}
+	req := &connector.CDCRequest{SlotName: slot, Publication: pub, Plugin: "pgoutput", Tables: sources,
+		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: heartbeat(r.srcEP)}
+	save := func(fn func(t *dms.ReplicationTask)) error {
+		return e.svc.SaveCDCState(context.WithoutCancel(ctx), t.ARN, t.RunID, fn)
+	}
+	from := t.RecoveryCheckpoint
+	resume := r.resume && from != ""
+	stopAfter := ""
+	stopFlush := r.rep.flushEvery(ctx, time.Second)
+	defer stopFlush()
+
+	switch {
+	case t.MigrationType == dms.MigrationFullLoadAndCDC && !(resume && t.FullLoadDone):
+		var snap connector.Snapshot
+		if !resume {
+			// A fresh start: what an earlier run left (slot, publication) goes first.
+			_ = streamer.EndCDC(ctx, req)
+			snap, from, err = streamer.BeginCDC(ctx, req)
+			if err != nil {
+				return fail("Could not start change capture on source endpoint %s: %v", r.srcEP.Identifier, err)
+			}
+			if err := save(func(t *dms.ReplicationTask) {
+				t.RecoveryCheckpoint, t.CDCSlot, t.CDCPublication, t.FullLoadDone = from, slot, pub, false
+			}); err != nil {
+				snap.Close()
+				return fail("%v", err)
+			}
+			log.Info("change capture started", "position", from, "slot", slot)
+		}
+		// A resumed full load reads a new snapshot; the changes replayed from
+		// the first start position converge on it (appliers are idempotent).
+		job := &fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
+			Resume: r.resume, RunID: t.RunID, TaskARN: t.ARN, Reporter: r.rep, LoadTime: e.svc.Time(), Log: log, Snapshot: snap}
+		res := fullload.Run(ctx, job)
+		if snap != nil {
+			snap.Close()
+		}
+		if res.Fatal != nil {
+			if ctx.Err() != nil {
+				return dms.TaskStopped, dms.StopNormal, ""
+			}
+			return fail("%v", res.Fatal)
+		}
+		r.rep.flush(context.WithoutCancel(ctx), true)
+		if err := save(func(t *dms.ReplicationTask) { t.FullLoadDone = true }); err != nil {
+			return fail("%v", err)
+		}
+		fs := r.settings.FullLoadSettings
+		if fs.StopTaskCachedChangesNotApplied {
+			return dms.TaskStopped, dms.StopAfterFullLoad, ""
+		}
+		if fs.StopTaskCachedChangesApplied {
+			if stopAfter, err = streamer.CurrentPosition(ctx); err != nil {
+				return fail("Could not read the source's position: %v", err)
+			}
+		}
+	case from == "":
+		// A cdc task: from CdcStartPosition, or from now.
+		switch {
+		case t.CdcStartPosition != "":
+			from = strings.TrimPrefix(t.CdcStartPosition, "checkpoint:")
+		case !t.CdcStartTime.IsZero():
+			return fail("CdcStartTime is not supported by this server yet: give CdcStartPosition (a PostgreSQL LSN or a MySQL file:position), or neither to start from now.")
+		}
+		req.NoSnapshot = true
+		_ = streamer.EndCDC(ctx, req)
+		_, now, err := streamer.BeginCDC(ctx, req)
+		if err != nil {
+			return fail("Could not start change capture on source endpoint %s: %v", r.srcEP.Identifier, err)
+		}
+		if from == "" {
+			from = now
+		}
+		if err := save(func(t *dms.ReplicationTask) { t.RecoveryCheckpoint, t.CDCSlot, t.CDCPublication = from, slot, pub }); err != nil {
+			return fail("%v", err)
+		}
+		for _, p := range r.plans {
+			_ = r.rep.Table(ctx, &dms.TableStats{TaskARN: t.ARN, SchemaName: p.Source.Schema, TableName: p.Source.Name,
+				TableState: dms.TableCompleted, RunID: t.RunID, ValidationState: "Not enabled"})
+		}
+	}
+	req.NoSnapshot = true
+	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targetTables(r.plans, r.settings),
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: &checkpointer{e: e, t: t, log: log}, Log: log}
+	log.Info("change processing running", "from", from, "batch_apply", r.settings.TargetMetadata.BatchApplyEnabled)
+	err = cdc.Run(ctx, job)
+	switch {
+	case errors.Is(err, cdc.ErrCachedChangesApplied):
+		return dms.TaskStopped, dms.StopAfterCachedEvents, ""
+	case errors.Is(err, cdc.ErrStopPositionReached):
+		if stopAt.CommitTime {
+			return dms.TaskStopped, dms.StopAtCommitTime, ""
+		}
+		return dms.TaskStopped, dms.StopAtServerTime, ""
+	case err != nil:
+		return fail("Change processing stopped: %v", err)
+	}
+	return dms.TaskStopped, dms.StopNormal, ""
+}
+
+// checkpointer records change-processing progress in the store.
+type checkpointer struct {
+	e   *Engine
+	t   *dms.ReplicationTask
+	log *slog.Logger
+}
+
+func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[string]*cdc.Counts, latency time.Duration) error {
+	if err := c.e.svc.SaveCDCState(ctx, c.t.ARN, c.t.RunID, func(t *dms.ReplicationTask) { t.RecoveryCheckpoint = pos }); err != nil {
+		return err
+	}
+	for table, n := range applied {
+		schema, name, _ := strings.Cut(table, ".")
+		n := n
+		if err := c.e.svc.UpdateTableStats(ctx, c.t, c.t.RunID, schema, name, func(ts *dms.TableStats) {
+			ts.Inserts += n.Inserts
+			ts.Updates += n.Updates
+			ts.Deletes += n.Deletes
+			ts.Ddls += n.Ddls
+			ts.AppliedInserts += n.Inserts
+			ts.AppliedUpdates += n.Updates
+			ts.AppliedDeletes += n.Deletes
+			ts.AppliedDdls += n.Ddls
+		}); err != nil {
+			c.log.Warn("table statistics", "table", table, "err", err)
+		}
+	}
+	c.log.Debug("checkpoint", "position", pos, "latency_ms", latency.Milliseconds())
+	return nil
+}
