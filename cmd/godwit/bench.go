@@ -53,6 +53,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.QuietCores, "quiet-cores", cfg.QuietCores, "before each measurement, wait for other processes to use fewer cores than this")
 	fs.DurationVar(&cfg.QuietMaxWait, "quiet-max-wait", cfg.QuietMaxWait, "longest wait for a quiet machine")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory (Godwit's data directory and log)")
+	markdown := fs.Bool("markdown", false, "also print the figures as a Markdown table")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -80,6 +81,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	rep, err := bench.Run(ctx, cfg)
 	if rep != nil && len(rep.Records) > 0 {
 		rep.Print(stdout)
+		if *markdown {
+			fmt.Fprint(stdout, "\n"+rep.Markdown())
+		}
 	}
 	fmt.Fprintf(stderr, "bench: %s in all\n", time.Since(began).Round(time.Second))
 	return err

@@ -54,6 +54,17 @@ type Config struct {
 	Log io.Writer
 }
 
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // PairNames are the pairs the benchmark knows, in the order they run.
 var PairNames = []string{"pg-pg", "maria-pg", "pg-maria", "pg-s3"}
 
@@ -95,7 +106,9 @@ func (p *Pair) orderedAnchors() []anchor {
 func pairs(par int) map[string]*Pair {
 	split := func(kind string) anchor {
 		return anchor{key: key{"pg_copy", fmt.Sprintf("pipe_%dstreams_%srange", par, kind), "binary/pk"}, endsWithPK: true,
-			run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgPipeSplit(ctx, run, kind, variantPK) }}
+			run: func(ctx context.Context, b *bencher, run int) (*Record, error) {
+				return b.pgPipeSplit(ctx, run, kind, variantPK)
+			}}
 	}
 	return map[string]*Pair{
 		"pg-pg": {
@@ -104,7 +117,9 @@ func pairs(par int) map[string]*Pair {
 				{key: key{"pg_copy", "pipe_1stream", "binary/pk"}, endsWithPK: true,
 					run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgPipe1(ctx, run, variantPK) }},
 				{key: key{"pg_copy", "pipe_1stream", "binary/noidx"},
-					run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgPipe1(ctx, run, variantNoIdx) }},
+					run: func(ctx context.Context, b *bencher, run int) (*Record, error) {
+						return b.pgPipe1(ctx, run, variantNoIdx)
+					}},
 				{key: key{"pg_copy", "pipe_1stream_then_pk", "binary/noidx+pk"}, endsWithPK: true,
 					run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgPipeThenPK(ctx, run) }},
 				split("pk"),
@@ -116,7 +131,9 @@ func pairs(par int) map[string]*Pair {
 			Name: "maria-pg", Ours: key{"ours", "full_load_maria_pg", "pk"}, maria: true, pgDst: true, stream: streamMariaBatch,
 			Anchors: []anchor{{key: key{"maria_pg", "maria_to_pg_pipe", "batch|copy/pk"}, endsWithPK: true,
 				run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.mariaToPG(ctx, run) }}},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.oursToPG(ctx, "maria-pg", run) },
+			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) {
+				return b.oursToPG(ctx, "maria-pg", run)
+			},
 		},
 		"pg-maria": {
 			Name: "pg-maria", Ours: key{"ours", "full_load_pg_maria", "pk"}, pgSrc: true, maria: true, stream: streamPGMariaShaped,
@@ -164,6 +181,7 @@ func (b *bencher) logRecord(r *Record) {
 	}
 	b.logf("  %-8s %-28s %-16s run%-2d %8.2fs %8.0f rows/s %6.1f MB/s  cores ours %.2f foreign %.2f%s",
 		r.Suite, r.Test, r.Variant, r.Run, r.Secs, r.RowsPerSec(), r.MBPerSec(), r.CoresOurs, r.CoresForeign, extra)
+	b.logf("           CPU seconds: %s", formatCPU(r.CPU))
 }
 
 // Run runs the benchmark and returns its report. The servers, Godwit and
@@ -329,18 +347,18 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	return rep, nil
 }
 
-func (b *bencher) serverPIDs() []int {
-	var pids []int
+func (b *bencher) serverPIDs() map[string]int {
+	pids := map[string]int{}
 	for _, p := range []*pgSide{b.pgSrc, b.pgDst} {
 		if p != nil {
 			if pid := p.srv.PID(); pid > 0 {
-				pids = append(pids, pid)
+				pids[p.name] = pid
 			}
 		}
 	}
 	if b.maria != nil {
 		if pid := b.maria.srv.PID(); pid > 0 {
-			pids = append(pids, pid)
+			pids["mariadb"] = pid
 		}
 	}
 	return pids
@@ -456,7 +474,7 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify
 	t0 := time.Now()
 	_, runErr := b.g.runTask(ctx, arn)
 	rec.Secs = time.Since(t0).Seconds()
-	rec.CoresOurs, rec.CoresForeign = b.watch.since(m)
+	rec.CoresOurs, rec.CoresForeign, rec.CPU = b.watch.breakdown(m)
 	rec.PeakRSS, rec.RSSHow = rss.Stop()
 	if cpuFile != nil {
 		pprof.StopCPUProfile()
@@ -486,6 +504,23 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify
 		return nil, err
 	}
 	return rec, nil
+}
+
+// formatCPU lists CPU seconds by component, this process first.
+func formatCPU(secs map[string]float64) string {
+	names := make([]string, 0, len(secs))
+	for k := range secs {
+		if k != selfName {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	names = append([]string{selfName}, names...)
+	parts := make([]string, 0, len(names))
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, secs[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func writeHeapProfile(path string) error {

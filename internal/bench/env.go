@@ -164,7 +164,7 @@ func startPG(ctx context.Context, name, sharedBuffers, psql string) (*pgSide, er
 // settings describes the server's effective settings that matter here.
 func (p *pgSide) settings(ctx context.Context) string {
 	var v string
-	err := p.queryRow(ctx, `SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ' ' ORDER BY name) FROM pg_settings
+	err := p.queryRow(ctx, `SELECT string_agg(name || '=' || current_setting(name), ' ' ORDER BY name) FROM pg_settings
 		WHERE name IN ('shared_buffers', 'fsync', 'synchronous_commit', 'full_page_writes', 'wal_level', 'max_wal_size',
 		'checkpoint_timeout', 'wal_compression', 'jit', 'ssl', 'server_version')`, &v)
 	if err != nil {

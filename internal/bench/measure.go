@@ -28,29 +28,54 @@ import (
 const clkTck = 100
 
 type cpuWatch struct {
-	// servers returns the pids of the database servers in use.
-	servers func() []int
+	// servers returns the pids of the database servers in use, by name.
+	servers func() map[string]int
 }
 
+// selfName is the component of this process (Godwit, the SDK client, and
+// the client tools it reaped) in a CPU breakdown.
+const selfName = "self"
+
 type cpuMark struct {
-	at         time.Time
-	busy, ours int64
+	at    time.Time
+	busy  int64
+	parts map[string]int64 // ticks by component
+}
+
+func (m cpuMark) ours() int64 {
+	var sum int64
+	for _, v := range m.parts {
+		sum += v
+	}
+	return sum
 }
 
 func (w *cpuWatch) mark() cpuMark {
-	return cpuMark{at: time.Now(), busy: busyTicks(), ours: w.oursTicks()}
+	return cpuMark{at: time.Now(), busy: busyTicks(), parts: w.partTicks()}
 }
 
 // since returns the cores used by us and by others since m.
 func (w *cpuWatch) since(m cpuMark) (ours, foreign float64) {
+	ours, foreign, _ = w.breakdown(m)
+	return ours, foreign
+}
+
+// breakdown returns the cores used by us and by others since m, and the
+// CPU seconds of each of our components.
+func (w *cpuWatch) breakdown(m cpuMark) (ours, foreign float64, secs map[string]float64) {
 	now := w.mark()
 	dt := now.at.Sub(m.at).Seconds() * clkTck
-	if dt <= 0 {
-		return 0, 0
+	secs = map[string]float64{}
+	for k, v := range now.parts {
+		secs[k] = float64(v-m.parts[k]) / clkTck
 	}
-	ours = float64(now.ours-m.ours) / dt
-	foreign = float64(now.busy-m.busy-(now.ours-m.ours)) / dt
-	return max(ours, 0), max(foreign, 0)
+	if dt <= 0 {
+		return 0, 0, secs
+	}
+	o := now.ours() - m.ours()
+	ours = float64(o) / dt
+	foreign = float64(now.busy-m.busy-o) / dt
+	return max(ours, 0), max(foreign, 0), secs
 }
 
 // waitQuiet waits, up to maxWait, until the processes that are not ours use
@@ -94,23 +119,30 @@ func busyTicks() int64 {
 	return sum
 }
 
-func (w *cpuWatch) oursTicks() int64 {
-	total := procTicks("self")
-	var servers []int
+// partTicks is the CPU time of this process and of each server with its
+// live children (the children it reaped are in its own cutime).
+func (w *cpuWatch) partTicks() map[string]int64 {
+	parts := map[string]int64{selfName: procTicks("self")}
+	var servers map[string]int
 	if w.servers != nil {
 		servers = w.servers()
 	}
 	if len(servers) == 0 {
-		return total
+		return parts
 	}
-	children := childrenOf(servers)
+	var pids []int
 	for _, pid := range servers {
-		total += procTicks(strconv.Itoa(pid))
-		for _, c := range children[pid] {
-			total += procTicks(strconv.Itoa(c))
-		}
+		pids = append(pids, pid)
 	}
-	return total
+	children := childrenOf(pids)
+	for name, pid := range servers {
+		t := procTicks(strconv.Itoa(pid))
+		for _, c := range children[pid] {
+			t += procTicks(strconv.Itoa(c))
+		}
+		parts[name] = t
+	}
+	return parts
 }
 
 // statFields returns the fields of /proc/<pid>/stat after the command name:

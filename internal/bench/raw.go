@@ -214,7 +214,7 @@ func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prep
 	t0 := time.Now()
 	err := fn()
 	secs := time.Since(t0).Seconds()
-	ours, foreign := b.watch.since(m)
+	ours, foreign, cpu := b.watch.breakdown(m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k, err)
 	}
@@ -224,7 +224,7 @@ func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prep
 		}
 	}
 	return &Record{Suite: k.suite, Test: k.test, Variant: k.variant, Run: run, Rows: b.cfg.Rows, Bytes: bytes,
-		Secs: secs, CoresOurs: ours, CoresForeign: foreign}, nil
+		Secs: secs, CoresOurs: ours, CoresForeign: foreign, CPU: cpu}, nil
 }
 
 // The anchors. Each returns its record; the key is the shared scripts' name.

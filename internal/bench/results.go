@@ -28,6 +28,10 @@ type Record struct {
 	Rows, Bytes             int64
 	Secs                    float64
 	CoresOurs, CoresForeign float64
+	// CPU is the CPU seconds of each of our components during the run:
+	// "self" (this process: Godwit and the SDK client, or the psql/mariadb
+	// clients of a raw pipe) and each database server with its backends.
+	CPU map[string]float64
 
 	// Godwit runs only.
 	PeakRSS    int64  // bytes
