@@ -16,16 +16,28 @@ import (
 // meta.Before (NULL when it is nil, as in full load). It is safe for
 // concurrent use.
 func (p *TablePlan) Transform(src record.Row, meta RowMeta) (record.Row, error) {
+	out := make(record.Row, len(p.Columns))
+	if err := p.TransformInto(out, src, meta); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TransformInto is Transform writing into out, which must have one element
+// per target column; it lets a caller reuse or batch-allocate rows.
+func (p *TablePlan) TransformInto(out, src record.Row, meta RowMeta) error {
 	if p.prog == nil || len(p.prog) != len(p.Columns) {
-		return nil, errors.New("mapping: TablePlan was not built by Plan")
+		return errors.New("mapping: TablePlan was not built by Plan")
+	}
+	if len(out) != len(p.prog) {
+		return fmt.Errorf("mapping: %s: output row has %d values for %d target columns", p.Source.QualifiedName(), len(out), len(p.prog))
 	}
 	if len(src) != len(p.SourceColumns) {
-		return nil, fmt.Errorf("mapping: %s: row has %d values for %d source columns", p.Source.QualifiedName(), len(src), len(p.SourceColumns))
+		return fmt.Errorf("mapping: %s: row has %d values for %d source columns", p.Source.QualifiedName(), len(src), len(p.SourceColumns))
 	}
 	if meta.Before != nil && len(meta.Before) != len(p.SourceColumns) {
-		return nil, fmt.Errorf("mapping: %s: before-image has %d values for %d source columns", p.Source.QualifiedName(), len(meta.Before), len(p.SourceColumns))
+		return fmt.Errorf("mapping: %s: before-image has %d values for %d source columns", p.Source.QualifiedName(), len(meta.Before), len(p.SourceColumns))
 	}
-	out := make(record.Row, len(p.prog))
 	var ec *evalCtx
 	for i := range p.prog {
 		cp := &p.prog[i]
@@ -49,11 +61,11 @@ func (p *TablePlan) Transform(src record.Row, meta RowMeta) (record.Row, error) 
 			v, err = cp.value(src[cp.src])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("mapping: %s column %s: %w", p.Target.QualifiedName(), p.Columns[i].Name, err)
+			return fmt.Errorf("mapping: %s column %s: %w", p.Target.QualifiedName(), p.Columns[i].Name, err)
 		}
 		out[i] = v
 	}
-	return out, nil
+	return nil
 }
 
 // value masks and converts one source value.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -283,6 +284,11 @@ func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyI
 	}
 	n := r.job.Settings.FullLoadSettings.MaxFullLoadSubTasks
 	auto := pl != nil && (pl.Type == "partitions-auto" || pl.Type == "subpartitions-auto")
+	if !auto {
+		// Splitting a table on its own initiative pays only with cores to
+		// run the segments: never more segments than CPUs.
+		n = min(n, runtime.NumCPU())
+	}
 	if !key.ok || n < 2 || (!auto && plan.Source.RowsEstimate < r.job.SegmentRows) {
 		return whole, nil
 	}
@@ -366,21 +372,23 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		}
 	}
 
-	ch := make(chan batch, 2)
+	ch := make(chan batch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var readErr error
 	go func() {
 		defer close(ch)
 		meta := mapping.RowMeta{Operation: "INSERT", Timestamp: job.LoadTime}
+		width := len(plan.Columns)
 		readErr = tr.r.snap.Read(rctx, req, func(rows []record.Row) error {
-			out := make([]record.Row, 0, len(rows))
-			for _, src := range rows {
-				row, err := plan.Transform(src, meta)
-				if err != nil {
+			// One allocation for the batch's rows: the reader reuses its own.
+			backing := make([]any, len(rows)*width)
+			out := make([]record.Row, len(rows))
+			for i, src := range rows {
+				out[i] = backing[i*width : (i+1)*width : (i+1)*width]
+				if err := plan.TransformInto(out[i], src, meta); err != nil {
 					return fmt.Errorf("transform a row of %s: %w", plan.Source.QualifiedName(), err)
 				}
-				out = append(out, row)
 			}
 			b := batch{rows: out}
 			if tr.key.ok && len(rows) > 0 {
