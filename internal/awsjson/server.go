@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,7 +177,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req *Request) (i
 		return writeFaultStatus(w, http.StatusInternalServerError,
 			api.NewFault(api.CodeInternalFailure, "An internal error occurred (request %s).", req.ID))
 	}
+	// A Content-Length, as AWS sends: clients that stop reading at the end
+	// of the JSON value (the Go SDK) must not find a chunk terminator still
+	// on the way.
 	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf)
 	return http.StatusOK, ""
@@ -195,6 +200,7 @@ type faultBody struct {
 func writeFaultStatus(w http.ResponseWriter, status int, f *api.Fault) (int, string) {
 	buf, _ := json.Marshal(faultBody{Type: f.Code, Message: f.Message, ResourceArn: f.ResourceArn})
 	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf)
 	return status, f.Code

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +39,23 @@ func startProcess(t *testing.T, bin, dataDir string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s")
 	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr, _ = os.Create(filepath.Join(dataDir, "..", filepath.Base(dataDir)+".log"))
+	logPath := filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+fmt.Sprintf(".%d.log", time.Now().UnixNano()))
+	logFile, _ := os.Create(logPath)
+	cmd.Stderr = logFile
+	t.Cleanup(func() {
+		if t.Failed() {
+			if cmd.ProcessState == nil {
+				cmd.Process.Signal(syscall.SIGQUIT) // a goroutine dump into the log
+				time.Sleep(500 * time.Millisecond)
+			}
+			t.Logf("godwit process state: %v", cmd.ProcessState)
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 20000 {
+				b = b[len(b)-20000:]
+			}
+			t.Logf("godwit log %s:\n%s", logPath, b)
+		}
+	})
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +87,10 @@ func (p *process) client(t *testing.T, dataDir string) *dmssdk.Client {
 	var c struct{ AccessKeyId, SecretAccessKey string }
 	json.Unmarshal(raw, &c)
 	return dmssdk.New(dmssdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.url), RetryMaxAttempts: 1,
+		// Responses are read whole before the SDK decodes them, as the
+		// in-process tests do (see the note on the SDK and separate server
+		// processes in docs/compatibility.md).
+		HTTPClient: &http.Client{Transport: recorder{next: &http.Transport{}, out: &syncBuffer{}}},
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyId, c.SecretAccessKey, "")})
 }
 

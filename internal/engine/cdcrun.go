@@ -121,6 +121,13 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	slot, pub := cdcNames(t, r.srcEP)
 	sources := make([]*record.Table, 0, len(r.plans))
 	for _, p := range r.plans {
+		// PostgreSQL refuses UPDATE and DELETE on a published table that has
+		// neither a primary key nor a replica identity: such tables are
+		// loaded but their changes are not captured (DMS's documented limit).
+		if family(r.src) == "postgres" && len(p.Source.PrimaryKey) == 0 {
+			log.Warn("table without a primary key: its changes are not captured", "table", p.Source.QualifiedName())
+			continue
+		}
 		sources = append(sources, p.Source)
 	}
 	req := &connector.CDCRequest{SlotName: slot, Publication: pub, Plugin: "pgoutput", Tables: sources,
@@ -177,6 +184,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		if fs.StopTaskCachedChangesApplied {
 			if stopAfter, err = streamer.CurrentPosition(ctx); err != nil {
 				return fail("Could not read the source's position: %v", err)
+			}
+			if req.HeartbeatInterval == 0 {
+				req.HeartbeatInterval = time.Second // an idle source must still reach stopAfter
 			}
 		}
 	case from == "":

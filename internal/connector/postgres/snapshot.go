@@ -263,8 +263,15 @@ func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, erro
 		if _, err := rel.plansFor(req.OrderBy); err != nil {
 			return "", nil, err
 		}
+		// Qualified, so that a key the select list casts to text still
+		// sorts by its own type (as After and Range compare it).
 		b.WriteString(" ORDER BY ")
-		b.WriteString(quoteIdents(req.OrderBy))
+		for i, c := range req.OrderBy {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteTable(rel.table.Schema, rel.table.Name) + "." + quoteIdent(c))
+		}
 	}
 	b.WriteString(") TO STDOUT (FORMAT binary)")
 	return b.String(), fields, nil

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -125,6 +126,8 @@ func rowText(r record.Row) []string {
 
 // tableRun is one table's load.
 type tableRun struct {
+	// raw: rows move in the engines' own format (see rawEligible).
+	raw  atomic.Bool
 	r    *runner
 	plan *mapping.TablePlan
 	tgt  *record.Table
@@ -208,6 +211,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 	}); err != nil {
 		return 0, err
 	}
+	tr.raw.Store(r.rawEligible(ctx, plan, &tgt))
 
 	// The first pending segment runs on the slot held; the others take their own.
 	var wg sync.WaitGroup
@@ -372,6 +376,18 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		}
 	}
 
+	if tr.raw.Load() {
+		err := tr.rawSegment(ctx, i, req)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+		// The engines refused the raw format for this table: nothing of the
+		// refused batch was written; go on with decoded rows from the
+		// segment's progress.
+		tr.r.log.Info("raw copy refused; loading decoded rows", "table", plan.Source.QualifiedName(), "reason", err)
+		tr.raw.Store(false)
+		return tr.segment(ctx, i, true)
+	}
 	ch := make(chan batch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
