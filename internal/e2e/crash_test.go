@@ -90,7 +90,7 @@ func (p *process) client(t *testing.T, dataDir string) *dmssdk.Client {
 		// Responses are read whole before the SDK decodes them, as the
 		// in-process tests do (see the note on the SDK and separate server
 		// processes in docs/compatibility.md).
-		HTTPClient: &http.Client{Transport: recorder{next: &http.Transport{}, out: &syncBuffer{}}},
+		HTTPClient:  &http.Client{Transport: recorder{next: &http.Transport{}, out: &syncBuffer{}}},
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyId, c.SecretAccessKey, "")})
 }
 
