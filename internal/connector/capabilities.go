@@ -174,3 +174,32 @@ type TargetTable struct {
 	// Key is the target key columns (names in Target) used to find rows.
 	Key []string
 }
+
+// RawCopier moves rows between two endpoints of the same engine family in
+// the engine's own wire format, without decoding values, when a table is
+// copied as it is (same columns, same native types, no transformation).
+type RawCopier interface {
+	// RawFamily names the format ("postgres-binary-copy"); raw batches only go
+	// between endpoints with the same RawFamily.
+	RawFamily() string
+}
+
+// RawBatch is one batch of rows in a RawCopier format.
+type RawBatch struct {
+	Data    []byte // the rows' bytes (for PostgreSQL: binary COPY tuples, no header/trailer)
+	Rows    int
+	LastKey record.Row // the values of the request's OrderBy columns in the batch's last row (canonical values)
+}
+
+// RawSnapshot is implemented by snapshots that can read raw batches.
+type RawSnapshot interface {
+	// ReadRaw is Read delivering raw batches; req.Columns must be plain
+	// columns (no LOB truncation); fn may keep b.Data after it returns.
+	ReadRaw(ctx context.Context, req *ReadRequest, fn func(b *RawBatch) error) error
+}
+
+// RawLoader is implemented by loaders that take raw batches.
+type RawLoader interface {
+	// LoadRaw writes b into t (columns in t's order, matching the batch) in one transaction.
+	LoadRaw(ctx context.Context, t *record.Table, b *RawBatch) error
+}

@@ -29,6 +29,8 @@ type Conn struct {
 	// targets caches the catalog view of target tables for Load.
 	targetsMu sync.Mutex
 	targets   map[[2]string]*relation
+	// cdc is the change capture state (cdc_stream.go).
+	cdc cdcState
 }
 
 // The capabilities this connector implements.
@@ -39,6 +41,7 @@ var (
 	_ connector.SnapshotReader    = (*Conn)(nil)
 	_ connector.BulkLoader        = (*Conn)(nil)
 	_ connector.TargetDialect     = (*Conn)(nil)
+	_ connector.ChangeStreamer    = (*Conn)(nil)
 	_ connector.Factory           = New
 )
 

@@ -1,0 +1,459 @@
+package mysql
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// maxTableIDs bounds the table ids remembered between transactions (each
+// transaction maps the tables it uses again).
+const maxTableIDs = 4096
+
+// binlogStream turns binary log events into transactions.
+type binlogStream struct {
+	fn      func(*record.Transaction) error
+	tables  map[tableKey]*record.Table
+	schemas map[string]bool // of the captured tables
+	convs   map[tableKey]map[string]*charsetConv
+	byID    map[uint64]*cdcTable // table id → table (t nil when not captured)
+
+	fd   *formatDescription
+	file string // the binary log file being read
+	pos  uint64 // where the next event starts in it (for messages)
+
+	// The open transaction.
+	inTx    bool
+	txID    string
+	gtid    string // GTID of the next transaction or statement
+	changes []record.Change
+	arena   *arena
+	slab    *rowSlab
+
+	last    time.Time           // when a transaction was last delivered
+	skipped *record.Transaction // the last transaction not delivered (no captured changes)
+	warned  map[string]bool
+}
+
+// run reads events until an error.
+func (s *binlogStream) run(ctx context.Context, w *wireConn) error {
+	for {
+		p, err := w.readPacket()
+		if err != nil {
+			return binlogStreamError(ctx, binlogPos{file: s.file, pos: s.pos}, "reading the binary log", err)
+		}
+		if len(p) == 0 {
+			return fmt.Errorf("reading the binary log: empty packet")
+		}
+		switch p[0] {
+		case 0x00: // an event
+		case 0xff:
+			return binlogStreamError(ctx, binlogPos{file: s.file, pos: s.pos}, "reading the binary log", wireErrPacket(p))
+		case 0xfe: // end of data: the server stopped sending (shutting down)
+			return fmt.Errorf("reading the binary log: %w: the server ended the binary log stream", ErrConnectionLost)
+		default:
+			return fmt.Errorf("reading the binary log: unexpected packet 0x%02x", p[0])
+		}
+		if err := s.event(ctx, p[1:]); err != nil {
+			return err
+		}
+	}
+}
+
+// event handles one event (header, body, and checksum if any).
+func (s *binlogStream) event(ctx context.Context, ev []byte) error {
+	h, err := parseEventHeader(ev)
+	if err != nil {
+		return fmt.Errorf("binary log %s after %d: %w", s.file, s.pos, err)
+	}
+	if h.typ == evFormatDescription {
+		fd, err := parseFormatDescription(ev[eventHeaderLen:])
+		if err != nil {
+			return fmt.Errorf("binary log %s: %w", s.file, err)
+		}
+		s.fd = fd
+		return nil
+	}
+	switch {
+	case h.typ == evRotate || s.fd == nil:
+		// Artificial events (the first ROTATE, made before any format
+		// description) carry the checksum of the session's algorithm:
+		// strip it when it verifies.
+		if v, err := verifyChecksum(ev); err == nil {
+			ev = v
+		}
+	case s.fd.checksum == checksumCRC32 && h.typ != evHeartbeat && h.typ != evHeartbeatV2:
+		if ev, err = verifyChecksum(ev); err != nil {
+			return fmt.Errorf("binary log %s at %d: %w", s.file, h.logPos, err)
+		}
+	}
+	body := ev[eventHeaderLen:]
+	if h.logPos != 0 && h.flags&logEventArtificial == 0 {
+		s.pos = uint64(h.logPos)
+	}
+	switch h.typ {
+	case evRotate:
+		file, pos, err := parseRotateEvent(body)
+		if err != nil {
+			return s.bad(h, err)
+		}
+		s.file, s.pos = file, pos
+	case evGTID:
+		if s.gtid, err = parseMySQLGTID(body); err != nil {
+			return s.bad(h, err)
+		}
+	case evAnonymousGTID, evGTIDTagged:
+		s.gtid = ""
+	case evMariaGTID:
+		gtid, flags, err := parseMariaGTID(body, h.serverID)
+		if err != nil {
+			return s.bad(h, err)
+		}
+		s.gtid = gtid
+		if flags&mariaGTIDStandalone == 0 {
+			s.begin(h)
+		}
+	case evQuery:
+		q, err := parseQueryEvent(body, s.fd.postHeaderLen(evQuery, 13))
+		if err != nil {
+			return s.bad(h, err)
+		}
+		return s.query(ctx, h, q)
+	case evTableMap:
+		if err := s.tableMap(body); err != nil {
+			return s.bad(h, err)
+		}
+	case evWriteRowsV1, evUpdateRowsV1, evDeleteRowsV1, evWriteRowsV2, evUpdateRowsV2, evDeleteRowsV2:
+		if err := s.rows(h, body); err != nil {
+			return s.bad(h, err)
+		}
+	case evXID, evXAPrepare:
+		return s.commit(ctx, h)
+	case evTransactionPayload:
+		return fmt.Errorf("%w: the binary log holds compressed transactions (binlog_transaction_compression = ON), which CDC cannot read", ErrCDCNotConfigured)
+	case evPartialUpdateRows:
+		return fmt.Errorf("%w: the binary log holds partial JSON updates (binlog_row_value_options = PARTIAL_JSON), which CDC cannot read", ErrCDCNotConfigured)
+	case evWriteRowsV0, evWriteRowsV0 + 1, evDeleteRowsV0:
+		return fmt.Errorf("%w: the binary log holds rows events of MySQL 5.1.15 and older", ErrUnsupported)
+	case evHeartbeat, evHeartbeatV2:
+		return s.idle(ctx)
+	case evIncident:
+		slog.WarnContext(ctx, "mysql cdc: the binary log records an incident on the source: changes around it may be missing",
+			"file", s.file, "pos", h.logPos)
+	default:
+		if h.typ >= evMariaQueryCompr && h.typ <= evMariaRowsComprLast {
+			return fmt.Errorf("%w: the binary log holds compressed events (log_bin_compress = ON), which CDC cannot read", ErrCDCNotConfigured)
+		}
+	}
+	return nil
+}
+
+// bad places an error of event h in the binary log.
+func (s *binlogStream) bad(h eventHeader, err error) error {
+	return fmt.Errorf("binary log %s, event ending at %d: %w", s.file, h.logPos, err)
+}
+
+// begin opens a transaction at event h (its GTID, or the position of the
+// event as ID).
+func (s *binlogStream) begin(h eventHeader) {
+	s.inTx = true
+	s.txID = s.gtid
+	if s.txID == "" {
+		s.txID = eventStart(s.file, h)
+	}
+	s.gtid = ""
+	s.changes = nil
+	s.arena, s.slab = nil, nil
+}
+
+// commit ends the open transaction at event h and delivers it.
+func (s *binlogStream) commit(ctx context.Context, h eventHeader) error {
+	if !s.inTx {
+		return nil
+	}
+	tx := &record.Transaction{
+		ID:         s.txID,
+		CommitTime: time.Unix(int64(h.timestamp), 0).UTC(),
+		Position:   binlogPos{file: s.file, pos: uint64(h.logPos)}.String(),
+		Changes:    s.changes,
+	}
+	s.inTx, s.changes, s.arena, s.slab = false, nil, nil, nil
+	if len(s.byID) > maxTableIDs {
+		clear(s.byID) // table ids change with DDL: forget old ones now and then
+	}
+	return s.deliver(ctx, tx)
+}
+
+// deliver hands tx to fn. A transaction without captured changes is
+// delivered (with no changes) only to carry the position forward every
+// cdcPositionAdvanceEvery.
+func (s *binlogStream) deliver(ctx context.Context, tx *record.Transaction) error {
+	if len(tx.Changes) == 0 && time.Since(s.last) < cdcPositionAdvanceEvery {
+		s.skipped = tx
+		return nil
+	}
+	s.last, s.skipped = time.Now(), nil
+	if err := s.fn(tx); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// idle runs on a heartbeat (the server has nothing to send): a skipped
+// transaction's position is delivered once cdcPositionAdvanceEvery passed.
+func (s *binlogStream) idle(ctx context.Context) error {
+	if s.skipped == nil || s.inTx {
+		return nil
+	}
+	return s.deliver(ctx, s.skipped)
+}
+
+// query handles a statement event: transaction control, TRUNCATE, DDL.
+func (s *binlogStream) query(ctx context.Context, h eventHeader, q binlogQuery) error {
+	text := skipSQLComments(q.query)
+	word := strings.ToUpper(sqlFirstWord(text))
+	switch word {
+	case "BEGIN":
+		if !s.inTx {
+			s.begin(h)
+		}
+		return nil
+	case "COMMIT":
+		return s.commit(ctx, h)
+	case "ROLLBACK":
+		if strings.Contains(strings.ToUpper(text), " TO ") {
+			return nil // ROLLBACK TO SAVEPOINT: what was undone is not logged
+		}
+		// A transaction that changed a non-transactional (MyISAM) table
+		// is logged even when rolled back, its transactional changes
+		// included: the source kept only the non-transactional ones, which
+		// CDC cannot tell apart. Nothing of it is delivered.
+		if s.inTx && len(s.changes) > 0 {
+			slog.WarnContext(ctx, "mysql cdc: a rolled-back transaction changed non-transactional tables; its changes are not applied",
+				"id", s.txID, "position", binlogPos{file: s.file, pos: uint64(h.logPos)}.String())
+		}
+		s.inTx, s.changes, s.arena, s.slab = false, nil, nil, nil
+		return nil
+	case "SAVEPOINT", "RELEASE":
+		return nil
+	case "XA":
+		rest := strings.ToUpper(strings.TrimSpace(text[2:]))
+		switch {
+		case strings.HasPrefix(rest, "START"), strings.HasPrefix(rest, "BEGIN"):
+			if !s.inTx {
+				s.begin(h)
+			}
+		case strings.HasPrefix(rest, "COMMIT") && s.inTx: // XA COMMIT ... ONE PHASE
+			return s.commit(ctx, h)
+		}
+		return nil
+	}
+	if s.inTx {
+		switch word {
+		case "INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD":
+			s.warnOnce(ctx, "statement", "mysql cdc: a change was logged as a statement, not as rows (a session with binlog_format other than ROW): it is not captured",
+				"schema", q.schema, "query", abbreviateSQL(text))
+		}
+		return nil
+	}
+	id := s.gtid
+	s.gtid = ""
+	if id == "" {
+		id = eventStart(s.file, h)
+	}
+	tx := &record.Transaction{
+		ID:         id,
+		CommitTime: time.Unix(int64(h.timestamp), 0).UTC(),
+		Position:   binlogPos{file: s.file, pos: uint64(h.logPos)}.String(),
+	}
+	if word == "TRUNCATE" {
+		if t := s.lookup(truncateTarget(text, q.schema)); t != nil {
+			tx.Changes = []record.Change{{Op: record.OpTruncate, Table: t}}
+		}
+		return s.deliver(ctx, tx)
+	}
+	if s.schemas[q.schema] {
+		slog.InfoContext(ctx, "mysql cdc: DDL in the binary log is not applied", "schema", q.schema,
+			"query", abbreviateSQL(text), "position", tx.Position)
+	}
+	return s.deliver(ctx, tx)
+}
+
+func (s *binlogStream) warnOnce(ctx context.Context, key, msg string, args ...any) {
+	if s.warned == nil {
+		s.warned = map[string]bool{}
+	}
+	if !s.warned[key] {
+		s.warned[key] = true
+		slog.WarnContext(ctx, msg, args...)
+	}
+}
+
+// lookup finds a captured table: exactly, else ignoring case (servers
+// with lower_case_table_names).
+func (s *binlogStream) lookup(k tableKey) *record.Table {
+	if t := s.tables[k]; t != nil || k.table == "" {
+		return t
+	}
+	for kk, t := range s.tables {
+		if strings.EqualFold(kk.db, k.db) && strings.EqualFold(kk.table, k.table) {
+			return t
+		}
+	}
+	return nil
+}
+
+// tableMap records what table a table id stands for.
+func (s *binlogStream) tableMap(body []byte) error {
+	phl := s.fd.postHeaderLen(evTableMap, 8)
+	id, ok := binlogTableID(body, phl)
+	if !ok {
+		return errors.New("malformed table map event")
+	}
+	if ct := s.byID[id]; ct != nil && bytes.Equal(ct.raw, body) {
+		return nil // the same table as last time
+	}
+	tm, err := parseTableMap(body, phl)
+	if err != nil {
+		return err
+	}
+	ct := &cdcTable{}
+	if t := s.lookup(tableKey{tm.schema, tm.table}); t != nil {
+		if ct, err = newCDCTable(tm, t, s.convs[tableKey{t.Schema, t.Name}]); err != nil {
+			return err
+		}
+	}
+	ct.raw = append([]byte(nil), body...)
+	s.byID[id] = ct
+	return nil
+}
+
+// rows decodes a rows event of a captured table into the open transaction.
+func (s *binlogStream) rows(h eventHeader, body []byte) error {
+	ev, err := parseRows(h.typ, body, s.fd.postHeaderLen(h.typ, 8))
+	if err != nil {
+		return err
+	}
+	ct := s.byID[ev.tableID]
+	if ct == nil {
+		return fmt.Errorf("rows of table id %d without its table map", ev.tableID)
+	}
+	if ct.t == nil {
+		return nil // not a captured table
+	}
+	if !s.inTx {
+		s.begin(h)
+	}
+	if s.arena == nil {
+		s.arena, s.slab = &arena{}, &rowSlab{}
+	}
+	s.changes, err = ct.decodeRows(ev, s.arena, s.slab, s.changes)
+	return err
+}
+
+// skipSQLComments drops blanks and /* */ or -- / # comments before a
+// statement.
+func skipSQLComments(q string) string {
+	for {
+		q = strings.TrimLeft(q, " \t\r\n")
+		switch {
+		case strings.HasPrefix(q, "/*"):
+			end := strings.Index(q[2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			q = q[2+end+2:]
+		case strings.HasPrefix(q, "--"), strings.HasPrefix(q, "#"):
+			end := strings.IndexByte(q, '\n')
+			if end < 0 {
+				return ""
+			}
+			q = q[end+1:]
+		default:
+			return q
+		}
+	}
+}
+
+func sqlFirstWord(q string) string {
+	for i, c := range q {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return q[:i]
+		}
+	}
+	return q
+}
+
+// truncateTarget reads the table of "TRUNCATE [TABLE] [db.]tbl"; db is
+// the statement's default database.
+func truncateTarget(q, db string) tableKey {
+	rest := strings.TrimSpace(q[len("TRUNCATE"):])
+	rest = skipSQLComments(rest)
+	if w := sqlFirstWord(rest); strings.EqualFold(w, "TABLE") {
+		rest = skipSQLComments(rest[len(w):])
+	}
+	first, rest, ok := readSQLIdent(rest)
+	if !ok {
+		return tableKey{}
+	}
+	rest = strings.TrimLeft(rest, " \t\r\n")
+	if strings.HasPrefix(rest, ".") {
+		second, _, ok := readSQLIdent(strings.TrimLeft(rest[1:], " \t\r\n"))
+		if !ok {
+			return tableKey{}
+		}
+		return tableKey{first, second}
+	}
+	return tableKey{db, first}
+}
+
+// readSQLIdent reads a bare or backquoted identifier.
+func readSQLIdent(s string) (ident, rest string, ok bool) {
+	if strings.HasPrefix(s, "`") {
+		var b strings.Builder
+		for i := 1; i < len(s); i++ {
+			if s[i] == '`' {
+				if i+1 < len(s) && s[i+1] == '`' {
+					b.WriteByte('`')
+					i++
+					continue
+				}
+				return b.String(), s[i+1:], true
+			}
+			b.WriteByte(s[i])
+		}
+		return "", "", false
+	}
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == '.' || c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' {
+			break
+		}
+		i++
+	}
+	return s[:i], s[i:], i > 0
+}
+
+func abbreviateSQL(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 300 {
+		return string(truncateUTF8([]byte(q), 300)) + "…"
+	}
+	return q
+}
+
+// eventStart is the position of the start of event h.
+func eventStart(file string, h eventHeader) string {
+	pos := uint64(h.logPos)
+	if pos >= uint64(h.size) {
+		pos -= uint64(h.size)
+	}
+	return binlogPos{file: file, pos: pos}.String()
+}

@@ -1,0 +1,299 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// RawFamilyBinaryCopy is the raw format of this connector: the tuples of a
+// binary COPY stream (PostgreSQL's send/receive formats of each type).
+const RawFamilyBinaryCopy = "postgres-binary-copy"
+
+// ErrRawUnsupported: a table cannot go through the raw binary copy (a
+// column whose binary form names type OIDs that differ between databases,
+// a type without binary I/O, LOB truncation asked for, or a target column
+// whose type is not the source's). It is returned before anything is read
+// or written, and wraps errors.ErrUnsupported so that the engine can fall
+// back to Read and Load without knowing this package.
+var ErrRawUnsupported = fmt.Errorf("raw binary copy not possible: %w", errors.ErrUnsupported)
+
+// The raw capabilities.
+var (
+	_ connector.RawCopier   = (*Conn)(nil)
+	_ connector.RawLoader   = (*Conn)(nil)
+	_ connector.RawCopier   = (*Snapshot)(nil)
+	_ connector.RawSnapshot = (*Snapshot)(nil)
+)
+
+// firstNormalOID is PostgreSQL's FirstNormalObjectId: types with a smaller
+// OID are built in and have the same OID in every database.
+const firstNormalOID = 16384
+
+// RawFamily is "postgres-binary-copy".
+func (c *Conn) RawFamily() string { return RawFamilyBinaryCopy }
+
+// RawFamily is "postgres-binary-copy", as the connector's.
+func (s *Snapshot) RawFamily() string { return RawFamilyBinaryCopy }
+
+// rawHeader starts a binary COPY FROM stream: the signature, no flags, no
+// header extension.
+var rawHeader = append(append([]byte(nil), copySignature...), 0, 0, 0, 0, 0, 0, 0, 0)
+
+// rawTrailer ends it (a field count of -1).
+var rawTrailer = []byte{0xff, 0xff}
+
+// ReadRaw streams the rows req selects to fn in batches of req.BatchRows
+// binary COPY tuples, on one of the snapshot's sessions, like Read: the
+// same rows in the same order, but every column selected as it is (no
+// conversion on the server) and its bytes handed over undecoded. Only the
+// OrderBy columns of each batch's last row are decoded, into b.LastKey,
+// exactly as Read would give them (a key column Read converts on the
+// server, such as inet or money, is selected a second time for it and cut
+// from the tuples). Each batch has its own buffer, which fn may keep.
+//
+// Values go through as the server stores them: ±infinity dates and
+// timestamps stay infinite on the target (Read clamps them; LastKey holds
+// the clamped values, which Range and After read back as ±infinity). ORDER
+// BY always sorts on the columns themselves, in their type's order, as
+// the After and Range conditions compare them.
+//
+// A table whose columns cannot be copied this way returns
+// ErrRawUnsupported before fn is called; so does req.LOBMaxBytes with a
+// LOB column.
+func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn func(b *connector.RawBatch) error) error {
+	if req == nil || req.Table == nil {
+		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
+	}
+	pg, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.release(pg)
+	rel, err := s.relation(ctx, pg, req.Table)
+	if err != nil {
+		return classify(ctx, pg, "reading the table's columns", err)
+	}
+	q, sp, plans, err := rawQuery(rel, req)
+	if err != nil {
+		return err
+	}
+	if err := checkBinaryIO(ctx, pg, plans); err != nil {
+		return classify(ctx, pg, "checking the binary I/O of "+quoteTable(rel.table.Schema, rel.table.Name), err)
+	}
+	sp.batchRows = req.BatchRows
+	if sp.batchRows <= 0 {
+		sp.batchRows = defaultBatchRows
+	}
+	var fnErr error
+	sp.fn = func(b *connector.RawBatch) error {
+		fnErr = fn(b)
+		return fnErr
+	}
+	_, err = pg.PgConn().CopyTo(ctx, sp, q)
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return classify(ctx, pg, "reading "+quoteTable(rel.table.Schema, rel.table.Name), err)
+	}
+	return sp.finish()
+}
+
+// rawQuery builds the COPY of a raw read: the columns as they are, then
+// the key columns the tuples lack in the form Read decodes, and the
+// splitter that cuts the stream into batches.
+func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, []*colPlan, error) {
+	names := req.Columns
+	if len(names) == 0 {
+		names = make([]string, len(rel.plans))
+		for i := range rel.plans {
+			names[i] = rel.plans[i].name
+		}
+	}
+	plans, err := rel.plansFor(names)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	list := make([]string, len(plans), len(plans)+len(req.OrderBy))
+	for i, p := range plans {
+		if why := rawBlocker(p.base); why != "" {
+			return "", nil, nil, fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), quoteTable(rel.table.Schema, rel.table.Name), why)
+		}
+		if req.LOBMaxBytes > 0 && p.typ.Kind.IsLOB() {
+			return "", nil, nil, fmt.Errorf("%w: LOB column %s would be truncated", ErrRawUnsupported, quoteIdent(p.name))
+		}
+		list[i] = quoteIdent(p.name)
+	}
+	sp := &rawSplitter{ncols: len(plans)}
+	if len(req.OrderBy) > 0 {
+		keyPlans, err := rel.plansFor(req.OrderBy)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		var keyFields []field
+		for _, kp := range keyPlans {
+			pos := -1
+			for i, p := range plans {
+				if p == kp && p.read == readRaw {
+					pos = i
+					break
+				}
+			}
+			if pos < 0 {
+				// Not among the columns, or converted by Read: select it
+				// again as Read does, under a name of its own so that
+				// ORDER BY still means the column itself.
+				expr, _ := selectExpr(kp, 0)
+				pos = len(list)
+				list = append(list, fmt.Sprintf("%s AS \"godwit raw key %d\"", expr, len(sp.keyPos)+1))
+			}
+			sp.keyPos = append(sp.keyPos, pos)
+			keyFields = append(keyFields, field{dec: kp.dec})
+		}
+		sp.keys = newCopyReader(keyFields, 0, nil)
+	}
+	sp.nfields = len(list)
+	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var b strings.Builder
+	b.WriteString("COPY (SELECT ")
+	b.WriteString(strings.Join(list, ", "))
+	b.WriteString(" FROM ")
+	b.WriteString(rel.from())
+	b.WriteString(where)
+	if len(req.OrderBy) > 0 {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(quoteIdents(req.OrderBy))
+	}
+	b.WriteString(") TO STDOUT (FORMAT binary)")
+	return b.String(), sp, plans, nil
+}
+
+// rawBlocker says why values of type t (domains resolved) cannot be
+// copied in binary from one database to another, or "" when they can.
+// The binary form of a composite value names the type OID of each field,
+// and that of an array its element type's OID; the receiving server
+// refuses OIDs other than its own, which only built-in types share.
+func rawBlocker(t *pgType) string {
+	switch {
+	case t == nil:
+		return "of an unknown type"
+	case t.typtype == 'c':
+		return "of a composite type (" + t.name + ")"
+	case t.category == 'A' && t.elem >= firstNormalOID:
+		return "an array of a user-defined type (" + t.name + ")"
+	case t.typtype == 'p':
+		return "of a pseudo-type (" + t.name + ")"
+	}
+	return ""
+}
+
+// checkBinaryIO refuses types without a binary send or receive function
+// (some extension types), which a binary COPY cannot carry.
+func checkBinaryIO(ctx context.Context, pg *pgx.Conn, plans []*colPlan) error {
+	oids := make([]uint32, 0, len(plans))
+	for _, p := range plans {
+		oids = append(oids, p.base.oid)
+		if p.base.elem != 0 {
+			oids = append(oids, p.base.elem)
+		}
+	}
+	rows, err := pg.Query(ctx, `SELECT pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type
+WHERE oid = ANY($1::oid[]) AND (typsend::oid = 0 OR typreceive::oid = 0) ORDER BY 1`, oids)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("%w: no binary I/O for type %s", ErrRawUnsupported, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// LoadRaw writes a raw batch into t with one binary COPY, which is one
+// transaction: all of its rows or none. The batch's tuples must have t's
+// columns in t's order, as a ReadRaw of the same columns delivers them.
+//
+// LoadRaw assumes the source columns have exactly the types of t's columns
+// on the target (the engine checks Native types before choosing the raw
+// path): binary values carry no type, and the same bytes can mean another
+// value in another type. As a guard it compares t's native types with the
+// target table's (from the catalog view cached for Load) and returns
+// ErrRawUnsupported, writing nothing, when one differs. A row the target
+// refuses (SQLSTATE class 22 or 23) fails the batch with ErrRowRejected.
+func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBatch) error {
+	if b == nil || b.Rows == 0 || len(b.Data) == 0 {
+		return nil
+	}
+	pg, err := c.data.acquire(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer c.data.release(pg)
+	name := quoteTable(t.Schema, t.Name)
+	rel, err := c.target(ctx, pg, t)
+	if err != nil {
+		return classify(ctx, pg, "loading "+name, err)
+	}
+	names := make([]string, len(t.Columns))
+	for i, col := range t.Columns {
+		names[i] = col.Name
+	}
+	plans, err := rel.plansFor(names)
+	if err != nil {
+		return err
+	}
+	for i, p := range plans {
+		want := t.Columns[i].Type
+		if want.Engine != Engine || want.Native != p.typ.Native {
+			return fmt.Errorf("%w: column %s of %s is %s on the target, the batch holds %s %s", ErrRawUnsupported,
+				quoteIdent(p.name), name, p.typ.Native, want.Engine, want.Native)
+		}
+		if why := rawBlocker(p.base); why != "" {
+			return fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), name, why)
+		}
+	}
+	if len(b.Data) < 2 || int(int16(binary.BigEndian.Uint16(b.Data))) != len(names) {
+		return fmt.Errorf("%w: the batch's rows do not have the %d columns of %s", ErrCopyProtocol, len(names), name)
+	}
+	src := &rawSource{parts: [3][]byte{rawHeader, b.Data, rawTrailer}}
+	_, err = pg.PgConn().CopyFrom(ctx, src, "COPY "+name+" ("+quoteIdents(names)+") FROM STDIN (FORMAT binary)")
+	return classifyLoad(ctx, pg, "loading "+name, err)
+}
+
+// rawSource reads a COPY FROM stream out of its parts without joining
+// them: each Read fills as much of p as the parts allow.
+type rawSource struct {
+	parts [3][]byte
+	i     int
+}
+
+func (s *rawSource) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && s.i < len(s.parts) {
+		k := copy(p[n:], s.parts[s.i])
+		s.parts[s.i] = s.parts[s.i][k:]
+		n += k
+		if len(s.parts[s.i]) == 0 {
+			s.i++
+		}
+	}
+	if s.i == len(s.parts) {
+		return n, io.EOF
+	}
+	return n, nil
+}

@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// Bounds of the first capacity guess of a raw batch's buffer.
+const (
+	rawMinBuffer = 64 << 10
+	rawMaxGuess  = 8 << 20
+)
+
+// rawSplitter cuts a binary COPY TO stream written to it by
+// pgconn.CopyTo into batches of whole tuples, copying their bytes into one
+// buffer per batch without decoding them. Tuples may carry key fields
+// after the ncols columns (the key columns as Read selects them): those
+// are cut off, and only the last tuple's key fields are decoded, when the
+// batch is handed over.
+type rawSplitter struct {
+	ncols     int   // fields passed through
+	nfields   int   // fields in the stream (ncols + key fields)
+	keyPos    []int // field index of each OrderBy column
+	keys      *copyReader
+	batchRows int
+	fn        func(b *connector.RawBatch) error
+
+	buf   []byte // the batch being filled
+	rows  int
+	last  int    // offset in buf of the batch's last tuple
+	extra []byte // the fields after ncols of the last tuple
+	guess int    // capacity of the next batch's buffer
+
+	pending []byte
+	header  bool
+	trailer bool
+}
+
+// Write takes the next piece of the stream (one CopyData message; a
+// message's bytes are copied before Write returns).
+func (s *rawSplitter) Write(p []byte) (int, error) {
+	if len(s.pending) == 0 {
+		used, err := s.parse(p)
+		if err != nil {
+			return 0, err
+		}
+		s.pending = append(s.pending, p[used:]...)
+		return len(p), nil
+	}
+	s.pending = append(s.pending, p...)
+	used, err := s.parse(s.pending)
+	if err != nil {
+		return 0, err
+	}
+	rest := copy(s.pending, s.pending[used:])
+	s.pending = s.pending[:rest]
+	return len(p), nil
+}
+
+// finish hands over the last, partial batch and checks the stream ended
+// properly.
+func (s *rawSplitter) finish() error {
+	if len(s.pending) != 0 || !s.trailer {
+		return fmt.Errorf("%w: the stream ended inside a row", ErrCopyProtocol)
+	}
+	return s.flush()
+}
+
+// parse moves the complete tuples at the start of p into batches and
+// returns how many bytes they took.
+func (s *rawSplitter) parse(p []byte) (int, error) {
+	off := 0
+	if !s.header {
+		if len(p) < len(copySignature)+8 {
+			return 0, nil
+		}
+		if !bytes.Equal(p[:len(copySignature)], copySignature) {
+			return 0, fmt.Errorf("%w: no binary COPY signature", ErrCopyProtocol)
+		}
+		ext := int(binary.BigEndian.Uint32(p[len(copySignature)+4:]))
+		if len(p) < len(copySignature)+8+ext {
+			return 0, nil
+		}
+		off = len(copySignature) + 8 + ext
+		s.header = true
+	}
+	for off+2 <= len(p) {
+		if s.trailer {
+			return off, fmt.Errorf("%w: data after the end marker", ErrCopyProtocol)
+		}
+		count := int16(binary.BigEndian.Uint16(p[off:]))
+		if count == -1 {
+			s.trailer = true
+			off += 2
+			continue
+		}
+		if int(count) != s.nfields {
+			return off, fmt.Errorf("%w: a row of %d fields, want %d", ErrCopyProtocol, count, s.nfields)
+		}
+		// Find the tuple's end (and where its columns end) without
+		// copying anything of an incomplete one.
+		end, cols := off+2, 0
+		for i := 0; i < s.nfields; i++ {
+			if i == s.ncols {
+				cols = end
+			}
+			if end+4 > len(p) {
+				return off, nil
+			}
+			l := int32(binary.BigEndian.Uint32(p[end:]))
+			end += 4
+			if l > 0 {
+				end += int(l)
+			}
+		}
+		if end > len(p) {
+			return off, nil
+		}
+		if s.buf == nil {
+			if s.guess == 0 {
+				s.guess = min(max((end-off)*s.batchRows*9/8, rawMinBuffer), rawMaxGuess)
+			}
+			s.buf = make([]byte, 0, s.guess)
+		}
+		s.last = len(s.buf)
+		if s.nfields == s.ncols {
+			s.buf = append(s.buf, p[off:end]...)
+		} else {
+			s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(s.ncols))
+			s.buf = append(s.buf, p[off+2:cols]...)
+			s.extra = append(s.extra[:0], p[cols:end]...)
+		}
+		off = end
+		s.rows++
+		if s.rows >= s.batchRows {
+			if err := s.flush(); err != nil {
+				return off, err
+			}
+		}
+	}
+	return off, nil
+}
+
+// flush hands the batch to fn; the next tuple starts a new buffer.
+func (s *rawSplitter) flush() error {
+	if s.rows == 0 {
+		return nil
+	}
+	key, err := s.lastKey()
+	if err != nil {
+		return err
+	}
+	b := &connector.RawBatch{Data: s.buf, Rows: s.rows, LastKey: key}
+	// The next batch is likely the same size: room for it and a little
+	// more, so that its buffer is not grown and copied.
+	s.guess = max(len(s.buf)+len(s.buf)/16, rawMinBuffer)
+	s.buf, s.rows, s.last = nil, 0, 0
+	return s.fn(b)
+}
+
+// lastKey decodes the key fields of the batch's last tuple into canonical
+// values, in memory of their own.
+func (s *rawSplitter) lastKey() (record.Row, error) {
+	if len(s.keyPos) == 0 {
+		return nil, nil
+	}
+	cols := s.buf[s.last+2:]
+	fields := make([][]byte, len(s.keyPos))
+	null := make([]bool, len(s.keyPos))
+	size := 0
+	for k, pos := range s.keyPos {
+		var b []byte
+		var ok bool
+		if pos < s.ncols {
+			b, ok = nthField(cols, pos)
+		} else {
+			b, ok = nthField(s.extra, pos-s.ncols)
+		}
+		fields[k], null[k] = b, !ok
+		size += len(b)
+	}
+	// Room for the decoded text of every key value (a numeric's or a
+	// uuid's text is longer than its binary form); the decoder takes a
+	// block of its own if this is not enough.
+	s.keys.arena = make([]byte, 0, 2*size+40*len(s.keyPos))
+	key := make(record.Row, len(s.keyPos))
+	for k := range s.keyPos {
+		if null[k] {
+			continue
+		}
+		v, err := s.keys.decode(&s.keys.fields[k], fields[k])
+		if err != nil {
+			return nil, fmt.Errorf("the key of a batch's last row: %w", err)
+		}
+		key[k] = v
+	}
+	return key, nil
+}
+
+// nthField returns field i of fields (length-prefixed values, back to
+// back); ok is false for NULL.
+func nthField(fields []byte, i int) (b []byte, ok bool) {
+	off := 0
+	for {
+		l := int32(binary.BigEndian.Uint32(fields[off:]))
+		off += 4
+		if i == 0 {
+			if l < 0 {
+				return nil, false
+			}
+			return fields[off : off+int(l)], true
+		}
+		if l > 0 {
+			off += int(l)
+		}
+		i--
+	}
+}
