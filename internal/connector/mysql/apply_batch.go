@@ -1,0 +1,209 @@
+package mysql
+
+// Batch apply: per table, the net changes go through a temporary staging
+// table (dropped at the end of the call):
+//
+//	LOAD DATA LOCAL INFILE ... INTO TABLE stage (or multi-row INSERTs)
+//	DELETE t FROM tbl t JOIN stage s ON t.key = s.key WHERE s.op = 'D'
+//	INSERT INTO tbl SELECT ... FROM stage WHERE op = 'U' ON DUPLICATE KEY UPDATE c = VALUES(c) ...
+//	UPDATE tbl t JOIN stage s ON t.key = s.key SET t.c = IF(<c unchanged>, t.c, s.c) ... WHERE s.op = 'P'
+//
+// 'D' rows carry a key to delete (a deleted row, or the old key of a key
+// change), 'U' rows a whole final row, 'P' rows a final row with values
+// the source did not send (Unchanged): a mask column says which, and the
+// target keeps its own value for them, without reading anything back (a
+// 'P' row whose key is not on the target cannot be inserted). Without a
+// unique index on the key, the upsert is a delete of the 'U' keys and a
+// plain insert. The staging table has the target's column types, all
+// nullable, and no index: the joins use the target's key index. It is made
+// before the transaction and dropped after it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// Names of the staging table's own columns.
+const (
+	applyStageOp        = "`godwit_op`"
+	applyStageUnchanged = "`godwit_unchanged`"
+)
+
+// createStages makes the staging table of each table a segment of segs
+// applies net changes to: the target's column types, all nullable (the
+// inner side of an outer join), and no index.
+func (a *myApply) createStages(ctx context.Context, segs []*applySegment) error {
+	for _, seg := range segs {
+		for _, n := range seg.nets {
+			tab := n.tab
+			if n.transactional || tab.stage != "" {
+				continue
+			}
+			stage := qualified(tab.db, fmt.Sprintf("godwit_stage_%d", tab.index))
+			var sel []string
+			for _, c := range tab.cols {
+				sel = append(sel, "t."+quoteIdent(c.name))
+			}
+			for _, stmt := range []string{
+				"DROP TEMPORARY TABLE IF EXISTS " + stage,
+				"CREATE TEMPORARY TABLE " + stage + " AS SELECT " + strings.Join(sel, ", ") +
+					fmt.Sprintf(", CAST(NULL AS CHAR(1)) AS %s, CAST(NULL AS CHAR(%d)) AS %s", applyStageOp, len(tab.cols), applyStageUnchanged) +
+					" FROM (SELECT 1) AS godwit_one LEFT JOIN " + tab.name + " AS t ON FALSE WHERE FALSE",
+			} {
+				if _, err := a.conn.ExecContext(ctx, stmt); err != nil {
+					return myApplyError(ctx, tab.label, err)
+				}
+			}
+			tab.stage = stage
+			a.stages = append(a.stages, tab)
+		}
+	}
+	return nil
+}
+
+// dropStages drops the staging tables (a session that keeps one, after a
+// failure, drops it before making it again).
+func (a *myApply) dropStages() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, tab := range a.stages {
+		if _, err := a.conn.ExecContext(ctx, "DROP TEMPORARY TABLE IF EXISTS "+tab.stage); err != nil {
+			return
+		}
+	}
+}
+
+// runBatch applies the segments of a batch: per segment, each table's net
+// changes (or its changes in order, for tables that need it), then the
+// truncates that end the segment.
+func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
+	for _, seg := range segs {
+		var ops []applyOp
+		for _, n := range seg.nets {
+			if n.transactional {
+				ops = append(ops, applyOps(ctx, n.changes)...)
+				continue
+			}
+			if err := a.stage(ctx, n); err != nil {
+				return err
+			}
+		}
+		if err := a.runOps(ctx, ops); err != nil {
+			return err
+		}
+		for _, tab := range seg.truncate {
+			if err := a.runOne(ctx, applyOp{kind: applyTruncate, tab: tab}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stage applies the net changes of one table through its staging table.
+func (a *myApply) stage(ctx context.Context, n *applyNet) error {
+	tab := n.tab
+	whole, partial := n.final()
+	if len(n.dels)+len(whole)+len(partial) == 0 {
+		return nil
+	}
+	ncols := len(tab.cols)
+	rows := make([]record.Row, 0, len(n.dels)+len(whole)+len(partial))
+	for _, d := range n.dels {
+		r := make(record.Row, ncols+2)
+		for _, k := range tab.keyIdx {
+			r[k] = d[k]
+		}
+		r[ncols] = "D"
+		rows = append(rows, r)
+	}
+	for _, w := range whole {
+		r := make(record.Row, ncols+2)
+		copy(r, w)
+		r[ncols] = "U"
+		rows = append(rows, r)
+	}
+	for _, p := range partial {
+		r := make(record.Row, ncols+2)
+		mask := make([]byte, ncols)
+		for i, v := range p {
+			if v == record.Unchanged {
+				mask[i] = 'u'
+			} else {
+				mask[i], r[i] = '-', v
+			}
+		}
+		r[ncols], r[ncols+1] = "P", string(mask)
+		rows = append(rows, r)
+	}
+
+	stage := tab.stage
+	if tab.staged {
+		if _, err := a.tx.ExecContext(ctx, "DELETE FROM "+stage); err != nil {
+			return myApplyError(ctx, tab.label, err)
+		}
+	}
+	tab.staged = true
+	cols := tab.columnList()
+	encs := append(append([]encCol(nil), tab.cols...),
+		encCol{name: "godwit_op", kind: record.KindString}, encCol{name: "godwit_unchanged", kind: record.KindString})
+	st := &record.Table{Schema: tab.db, Name: fmt.Sprintf("godwit_stage_%d", tab.index)}
+	if err := a.c.load(ctx, a.tx, tab.db, st, encs, rows); err != nil {
+		var re *RowError
+		if errors.As(err, &re) {
+			re.Row = -1 // a row of the staging table, not of the caller's
+		}
+		return fmt.Errorf("applying changes to %s: %w", tab.label, err)
+	}
+
+	match := make([]string, len(tab.keyIdx))
+	fullMatch := make([]string, len(tab.keyIdx))
+	for i, k := range tab.keyIdx {
+		q := quoteIdent(tab.cols[k].name)
+		match[i] = "t." + q + " = s." + q
+		fullMatch[i] = tab.name + "." + q + " = s." + q
+	}
+	on := strings.Join(match, " AND ")
+	var stmts []string
+	if len(n.dels) > 0 || !tab.upsert && len(whole) > 0 {
+		ops := "'D'"
+		if !tab.upsert {
+			ops += ", 'U'"
+		}
+		// The table deleted from is not aliased: without a default
+		// database, MariaDB cannot resolve an alias there.
+		stmts = append(stmts, "DELETE "+tab.name+" FROM "+tab.name+" JOIN "+stage+" AS s ON "+strings.Join(fullMatch, " AND ")+
+			" WHERE s."+applyStageOp+" IN ("+ops+")")
+	}
+	if len(whole) > 0 {
+		sql := "INSERT INTO " + tab.name + " (" + cols + ") SELECT " + cols + " FROM " + stage + " WHERE " + applyStageOp + " = 'U'"
+		if tab.upsert {
+			sql += tab.upsertAction()
+		}
+		stmts = append(stmts, sql)
+	}
+	if len(partial) > 0 {
+		var sets []string
+		for i, c := range tab.cols {
+			if tab.isKey[i] {
+				continue
+			}
+			q := quoteIdent(c.name)
+			sets = append(sets, fmt.Sprintf("t.%s = IF(SUBSTRING(s.%s, %d, 1) = 'u', t.%s, s.%s)", q, applyStageUnchanged, i+1, q, q))
+		}
+		if len(sets) > 0 {
+			stmts = append(stmts, "UPDATE "+tab.name+" AS t JOIN "+stage+" AS s ON "+on+" SET "+strings.Join(sets, ", ")+" WHERE s."+applyStageOp+" = 'P'")
+		}
+	}
+	for _, stmt := range stmts {
+		if _, err := a.tx.ExecContext(ctx, stmt); err != nil {
+			return myApplyError(ctx, tab.label, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package postgres
+
+// Batch apply: per table, the net changes go through a temporary staging
+// table (created in the transaction, dropped at its end):
+//
+//	COPY stage FROM STDIN (FORMAT binary)
+//	DELETE FROM t USING stage s WHERE s.op = 'D' AND t.key = s.key
+//	INSERT INTO t SELECT ... FROM stage WHERE op = 'U' ON CONFLICT (key) DO UPDATE SET ...
+//	UPDATE t SET c = CASE WHEN <c unchanged> THEN t.c ELSE s.c END ... FROM stage s WHERE s.op = 'P' AND t.key = s.key
+//
+// 'D' rows carry a key to delete (a deleted row, or the old key of a key
+// change), 'U' rows a whole final row, 'P' rows a final row with values
+// the source did not send (Unchanged): a mask column says which, and the
+// target keeps its own value for them, without reading anything back. A
+// 'P' row whose key is not on the target cannot be inserted (its unknown
+// values are missing); that is logged. Without a unique index on the key,
+// the upsert is a delete of the 'U' keys and a plain insert.
+//
+// Rows are written in the order of their last change, so that secondary
+// unique constraints see the source's order as far as one statement can.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// Names of the staging table's own columns.
+const (
+	applyStageOp        = `"godwit$op"`
+	applyStageUnchanged = `"godwit$unchanged"`
+)
+
+// runBatch applies the segments of a batch in one transaction: per
+// segment, each table's net changes (or its changes in order, for tables
+// that need it), then the truncates that end the segment.
+func (a *pgApply) runBatch(ctx context.Context, segs []*applySegment) error {
+	if err := a.queueSQL(ctx, "BEGIN", ""); err != nil {
+		return err
+	}
+	for _, seg := range segs {
+		var ops []applyOp
+		for _, n := range seg.nets {
+			if n.transactional {
+				ops = append(ops, applyOps(ctx, n.changes)...)
+				continue
+			}
+			if err := a.stage(ctx, n); err != nil {
+				return err
+			}
+		}
+		if err := a.queueOps(ctx, ops); err != nil {
+			return err
+		}
+		for _, tab := range seg.truncate {
+			if err := a.queueSQL(ctx, "TRUNCATE "+tab.name, tab.name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := a.queueSQL(ctx, "COMMIT", ""); err != nil {
+		return err
+	}
+	return a.flush(ctx)
+}
+
+// stage applies the net changes of one table through its staging table.
+func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
+	tab := n.tab
+	whole, partial := n.final()
+	if len(n.dels)+len(whole)+len(partial) == 0 {
+		return nil
+	}
+	ncols := len(tab.t.Columns)
+	rows := make([]record.Row, 0, len(n.dels)+len(whole)+len(partial))
+	for _, d := range n.dels {
+		r := make(record.Row, ncols+2)
+		for _, k := range tab.keyIdx {
+			r[k] = d[k]
+		}
+		r[ncols] = "D"
+		rows = append(rows, r)
+	}
+	for _, w := range whole {
+		r := make(record.Row, ncols+2)
+		copy(r, w)
+		r[ncols] = "U"
+		rows = append(rows, r)
+	}
+	for _, p := range partial {
+		r := make(record.Row, ncols+2)
+		mask := make([]byte, ncols)
+		for i, v := range p {
+			if v == record.Unchanged {
+				mask[i] = 'u'
+			} else {
+				mask[i], r[i] = '-', v
+			}
+		}
+		r[ncols], r[ncols+1] = "P", string(mask)
+		rows = append(rows, r)
+	}
+
+	stage := "pg_temp." + quoteIdent(fmt.Sprintf("godwit_stage_%d", tab.index))
+	cols := pgColumnList(tab)
+	if tab.stage == "" {
+		tab.stage = stage
+		err := a.queueSQL(ctx, "CREATE TEMP TABLE "+quoteIdent(fmt.Sprintf("godwit_stage_%d", tab.index))+" ON COMMIT DROP AS SELECT "+
+			cols+", NULL::text AS "+applyStageOp+", NULL::text AS "+applyStageUnchanged+" FROM "+tab.name+" WITH NO DATA", tab.name)
+		if err != nil {
+			return err
+		}
+	} else if err := a.queueSQL(ctx, "TRUNCATE "+stage, tab.name); err != nil {
+		return err
+	}
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	data, binary, err := tab.stageData(rows)
+	if err != nil {
+		return err
+	}
+	stmt := "COPY " + stage + " (" + cols + ", " + applyStageOp + ", " + applyStageUnchanged + ") FROM STDIN"
+	if binary {
+		stmt += " (FORMAT binary)"
+	}
+	if _, err := a.pg.PgConn().CopyFrom(ctx, bytes.NewReader(data), stmt); err != nil {
+		return applyError(ctx, a.pg, tab.name, err)
+	}
+
+	match := make([]string, len(tab.keyIdx))
+	for i, k := range tab.keyIdx {
+		q := quoteIdent(tab.t.Columns[k].Name)
+		match[i] = "t." + q + " = s." + q
+	}
+	on := strings.Join(match, " AND ")
+	if len(n.dels) > 0 || !tab.upsert && len(whole) > 0 {
+		ops := "'D'"
+		if !tab.upsert {
+			ops += ", 'U'"
+		}
+		err := a.queueSQL(ctx, "DELETE FROM "+tab.name+" AS t USING "+stage+" AS s WHERE s."+applyStageOp+" IN ("+ops+") AND "+on, tab.name)
+		if err != nil {
+			return err
+		}
+	}
+	if len(whole) > 0 {
+		sql := "INSERT INTO " + tab.name + " (" + cols + ") SELECT " + cols + " FROM " + stage + " WHERE " + applyStageOp + " = 'U'"
+		if tab.upsert {
+			sql += " ON CONFLICT (" + pgKeyList(tab) + ")" + pgConflictAction(tab)
+		}
+		if err := a.queueSQL(ctx, sql, tab.name); err != nil {
+			return err
+		}
+	}
+	if len(partial) > 0 {
+		var sets []string
+		for i, col := range tab.t.Columns {
+			if tab.isKey[i] {
+				continue
+			}
+			q := quoteIdent(col.Name)
+			sets = append(sets, fmt.Sprintf("%s = CASE WHEN substr(s.%s, %d, 1) = 'u' THEN t.%s ELSE s.%s END", q, applyStageUnchanged, i+1, q, q))
+		}
+		if len(sets) > 0 {
+			err := a.queueSQLExpect(ctx, "UPDATE "+tab.name+" AS t SET "+strings.Join(sets, ", ")+" FROM "+stage+" AS s WHERE s."+applyStageOp+" = 'P' AND "+on,
+				tab.name, int64(len(partial)))
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stageData encodes the staging rows for COPY: binary when every column
+// has a binary encoder for its kind and every value fits it, else text.
+func (tab *applyTable) stageData(rows []record.Row) ([]byte, bool, error) {
+	encs := append(slices.Clone(tab.encs), encText, encText)
+	kinds := append(slices.Clone(tab.kinds), record.KindText, record.KindText)
+	useBinary := true
+	for i := range encs {
+		useBinary = useBinary && binaryFits(kinds[i], encs[i])
+	}
+	src := &copySource{rows: rows, encs: encs, kinds: kinds, binary: useBinary}
+	data, err := io.ReadAll(src)
+	if useBinary && errors.Is(err, errNeedText) {
+		useBinary = false
+		src = &copySource{rows: rows, encs: encs, kinds: kinds}
+		data, err = io.ReadAll(src)
+	}
+	if err != nil {
+		col := ""
+		if src.errCol >= 0 && src.errCol < len(tab.t.Columns) {
+			col = ", column " + quoteIdent(tab.t.Columns[src.errCol].Name)
+		}
+		return nil, false, fmt.Errorf("%w: applying changes to %s%s: %w", ErrRowRejected, tab.name, col, err)
+	}
+	return data, useBinary, nil
+}
