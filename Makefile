@@ -1,7 +1,7 @@
 # Godwit — run `make help` for the targets.
 GO ?= go
 
-.PHONY: help build serve generate verify lint test fuzz
+.PHONY: help build serve generate verify lint test bench fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -25,6 +25,11 @@ lint: ## gofmt and go vet
 
 test: ## run every test (starts throwaway PostgreSQL and MariaDB servers)
 	$(GO) test -count=1 -timeout 30m ./...
+
+ROWS ?= 2000000
+RUNS ?= 1
+bench: ## full-load benchmark beside the raw pipes, same run (ROWS=, RUNS=); see docs/performance.md
+	$(GO) run ./cmd/godwit bench full-load --rows $(ROWS) --runs $(RUNS) --markdown
 
 fuzz: ## fuzz the request decoder and validation for 60 s
 	$(GO) test ./internal/awsjson -run '^$$' -fuzz FuzzDecodeAndValidate -fuzztime 60s
