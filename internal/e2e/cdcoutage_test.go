@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dmssdk "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
+
+	"github.com/godwit-dms/godwit/internal/testenv"
+)
+
+// A target that goes away in the middle of change processing: the task
+// retries from its checkpoint and converges when the target is back,
+// without anyone touching it.
+func TestCDCTargetOutage(t *testing.T) {
+	src, tgt := pgSide(t), mariaSide(t)
+	execScript(t, src, subst(sourceDDL(src)[0]+";"+sourceDDL(src)[1], "{{s}}", src.schema))
+	s := startServer(t)
+	c := s.client(t)
+	ctx := ctxT(t)
+	ri := createInstance(t, ctx, c, "outage")
+	se := createEndpoint(t, c, endpointArgs{id: "src", engine: src.engine, typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
+	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: tgt.engine, typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
+	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
+	mappings := subst(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"},
+{"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"public"},"rule-action":"rename","value":"{{tgt}}"}]}`, "{{tgt}}", tgt.schema)
+	arn := createTask(t, p, "outage-task", "full-load-and-cdc", mappings,
+		`{"TargetMetadata":{"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false},"ErrorBehavior":{"RecoverableErrorInterval":1}}`)
+	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); aws.ToString(tableStats(t, c, arn)["public.acct"].TableState) != "Table completed"; {
+		if time.Now().After(deadline) {
+			t.Fatal("the full load did not finish")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w := startWorkload(t, src)
+	time.Sleep(time.Second)
+	my := testenv.MariaDB(t)
+	if err := my.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // changes pile up while the target is down
+	if err := my.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	w.finish(t)
+	converge(t, src, tgt)
+	if !strings.Contains(s.Logs.String(), "recoverable error") {
+		t.Fatal("the outage was never noticed: no recoverable error in the log")
+	}
+	if st := aws.ToString(describeTask(t, c, arn).Status); st != "running" {
+		t.Fatalf("task %s after the outage: %s", st, aws.ToString(describeTask(t, c, arn).LastFailureMessage))
+	}
+}
