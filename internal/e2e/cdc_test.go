@@ -218,7 +218,9 @@ func runCDCConvergence(t *testing.T, pairName string, batch bool) {
 	mappings := subst(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"{{src}}","table-name":"%"},"rule-action":"include"},
 {"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"{{src}}"},"rule-action":"rename","value":"{{tgt}}"}]}`,
 		"{{src}}", src.schema, "{{tgt}}", tgt.schema)
-	settings := fmt.Sprintf(`{"TargetMetadata":{"BatchApplyEnabled":%v,"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false},"FullLoadSettings":{"CommitRate":2000}}`, batch)
+	// Row-level validation runs on the transactional pairs: the first
+	// validation against the load snapshot, then every row CDC touches.
+	settings := fmt.Sprintf(`{"TargetMetadata":{"BatchApplyEnabled":%v,"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false},"FullLoadSettings":{"CommitRate":2000},"ValidationSettings":{"EnableValidation":%v}}`, batch, !batch)
 	arn := createTask(t, p, "cdc-task", "full-load-and-cdc", mappings, settings)
 
 	w := startWorkload(t, src)
@@ -246,6 +248,20 @@ func runCDCConvergence(t *testing.T, pairName string, batch bool) {
 	}
 	waitStatus(t, c, arn, "running")
 	converge(t, src, tgt)
+	if !batch {
+		// Under the workload, then after it: every row checked, none differing.
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			st := tableStats(t, c, arn)[src.schema+".acct"]
+			if aws.ToString(st.ValidationState) == "Validated" && st.ValidationPendingRecords == 0 && st.ValidationFailedRecords == 0 {
+				break
+			}
+			if time.Now().After(deadline) || st.ValidationFailedRecords > 0 {
+				t.Fatalf("validation: %s, %d pending, %d failed (%s)", aws.ToString(st.ValidationState), st.ValidationPendingRecords,
+					st.ValidationFailedRecords, aws.ToString(st.ValidationStateDetails))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	stats := tableStats(t, c, arn)[src.schema+".acct"]
 	if stats.Inserts == 0 || stats.Updates == 0 || stats.Deletes == 0 || aws.ToInt64(stats.AppliedUpdates) != stats.Updates {
 		t.Fatalf("CDC statistics: %+v", stats)

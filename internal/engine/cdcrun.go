@@ -16,6 +16,7 @@ import (
 	"github.com/godwit-dms/godwit/internal/dms/tasksettings"
 	"github.com/godwit-dms/godwit/internal/engine/cdc"
 	"github.com/godwit-dms/godwit/internal/engine/fullload"
+	"github.com/godwit-dms/godwit/internal/engine/validate"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -164,6 +165,12 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		job := &fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
 			Resume: r.resume, RunID: t.RunID, TaskARN: t.ARN, Reporter: r.rep, LoadTime: e.svc.Time(), Log: log, Snapshot: snap}
 		res := fullload.Run(ctx, job)
+		vs := r.settings.ValidationSettings
+		if res.Fatal == nil && ctx.Err() == nil && vs.EnableValidation && snap != nil {
+			// Compare the target with the snapshot it was loaded from; the
+			// changes since are checked as change processing applies them.
+			e.validateTables(ctx, t, r.plans, r.settings, snapshotSource{Source: r.source, snap: snap}, r.target, log)
+		}
 		if snap != nil {
 			snap.Close()
 		}
@@ -214,9 +221,31 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 				TableState: dms.TableCompleted, RunID: t.RunID, ValidationState: "Not enabled"})
 		}
 	}
+	if resume && t.FullLoadDone {
+		// The tables' statistics carry on into this run.
+		for _, ts := range r.previous {
+			cp := *ts
+			cp.RunID = t.RunID
+			if err := r.rep.Table(ctx, &cp); err != nil {
+				return fail("%v", err)
+			}
+		}
+	}
 	req.NoSnapshot = true
-	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targetTables(r.plans, r.settings),
-		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: &checkpointer{e: e, t: t, log: log}, Log: log}
+	targets := targetTables(r.plans, r.settings)
+	cp := &checkpointer{e: e, t: t, log: log}
+	if r.settings.ValidationSettings.EnableValidation {
+		src, ok1 := r.source.(validate.Source)
+		tgt, ok2 := r.target.(validate.Target)
+		if ok1 && ok2 {
+			cp.validator = newCDCValidator(e, t, r.settings, src, tgt, r.plans, targets, log)
+			vctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go cp.validator.run(vctx)
+		}
+	}
+	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log}
 	log.Info("change processing running", "from", from, "batch_apply", r.settings.TargetMetadata.BatchApplyEnabled)
 	err = cdc.Run(ctx, job)
 	switch {
@@ -238,6 +267,8 @@ type checkpointer struct {
 	e   *Engine
 	t   *dms.ReplicationTask
 	log *slog.Logger
+	// validator re-checks the rows each commit touched (EnableValidation).
+	validator *cdcValidator
 }
 
 func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[string]*cdc.Counts, latency time.Duration) error {
@@ -247,6 +278,9 @@ func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[s
 	for table, n := range applied {
 		schema, name, _ := strings.Cut(table, ".")
 		n := n
+		if c.validator != nil && len(n.Keys) > 0 {
+			c.validator.Applied(table, n.Keys)
+		}
 		if err := c.e.svc.UpdateTableStats(ctx, c.t, c.t.RunID, schema, name, func(ts *dms.TableStats) {
 			ts.Inserts += n.Inserts
 			ts.Updates += n.Updates

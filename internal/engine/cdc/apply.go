@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/engine/fullload"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -117,6 +118,7 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 				n = &Counts{}
 				applied[k] = n
 			}
+			n.Keys = appendKeys(n.Keys, c)
 			switch c.Op {
 			case record.OpInsert:
 				n.Inserts++
@@ -214,4 +216,43 @@ func (a *applier) filterSuspended(txs []*record.Transaction) []*record.Transacti
 		out = append(out, &cp)
 	}
 	return out
+}
+
+// appendKeys adds the source keys of the rows a change touched (the old
+// and the new key of an update that changed it).
+func appendKeys(keys [][]string, c record.Change) [][]string {
+	cols := c.Table.Key()
+	if len(cols) == 0 {
+		return keys
+	}
+	pos := make([]int, len(cols))
+	for i, name := range cols {
+		pos[i] = -1
+		for j := range c.Table.Columns {
+			if c.Table.Columns[j].Name == name {
+				pos[i] = j
+			}
+		}
+		if pos[i] < 0 {
+			return keys
+		}
+	}
+	for _, row := range []record.Row{c.Before, c.After} {
+		if row == nil {
+			continue
+		}
+		k := make([]string, len(pos))
+		ok := true
+		for i, p := range pos {
+			if p >= len(row) || row[p] == nil || row[p] == record.Unchanged {
+				ok = false
+				break
+			}
+			k[i] = fullload.KeyText(row[p])
+		}
+		if ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

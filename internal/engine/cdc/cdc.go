@@ -19,9 +19,11 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-// Counts are the changes of one table applied by one commit.
+// Counts are the changes of one table applied by one commit, with the
+// source keys (as fullload.KeyText makes them) of the rows they touched.
 type Counts struct {
 	Inserts, Updates, Deletes, Ddls int64
+	Keys                            [][]string
 }
 
 // Checkpointer persists progress after each target commit.

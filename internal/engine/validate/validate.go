@@ -190,18 +190,53 @@ feed:
 // column order. A key found on neither side (a row deleted on both) is
 // compared and equal.
 func Rows(ctx context.Context, job *Job, keys [][]string) (Result, error) {
+	r, p, res, err := compareKeys(ctx, job, keys)
+	if res != nil || err != nil {
+		return *res, err
+	}
+	if err := r.finish(ctx, p); err != nil {
+		return failed(err)
+	}
+	return *r.result(), nil
+}
+
+// Mismatched compares the rows of keys like Rows but records nothing: it
+// returns the keys whose rows differ or are missing on one side, for a
+// caller that checks them again later before recording them with Rows.
+func Mismatched(ctx context.Context, job *Job, keys [][]string) ([][]string, error) {
+	_, p, res, err := compareKeys(ctx, job, keys)
+	if err != nil {
+		return nil, err
+	}
+	if res != nil {
+		return nil, nil // the table is not validated (no key)
+	}
+	out := make([][]string, 0, len(p.fails))
+	for _, f := range p.fails {
+		out = append(out, f.key)
+	}
+	return out, nil
+}
+
+// compareKeys compares the rows of keys; res is set when the table is not
+// validated or the comparison could not run.
+func compareKeys(ctx context.Context, job *Job, keys [][]string) (*runner, *partRun, *Result, error) {
+	fail := func(err error) (*runner, *partRun, *Result, error) {
+		r, err := failed(err)
+		return nil, nil, &r, err
+	}
 	s, res, err := prepare(job)
 	if err != nil || res != nil {
-		return *res, err
+		return nil, nil, res, err
 	}
 	for _, k := range keys {
 		if len(k) != len(s.srcKey) {
-			return failed(fmt.Errorf("%w: key %q has %d values for the %d key columns of %s", ErrBadJob, k, len(k), len(s.srcKey), s.src.QualifiedName()))
+			return fail(fmt.Errorf("%w: key %q has %d values for the %d key columns of %s", ErrBadJob, k, len(k), len(s.srcKey), s.src.QualifiedName()))
 		}
 	}
 	srcSnap, tgtSnap, err := openSnapshots(ctx, job, 1)
 	if err != nil {
-		return failed(err)
+		return fail(err)
 	}
 	defer srcSnap.Close()
 	defer tgtSnap.Close()
@@ -212,11 +247,11 @@ func Rows(ctx context.Context, job *Job, keys [][]string) (Result, error) {
 		chunk := keys[i:min(i+lookupKeys, len(keys))]
 		srows := map[string]srow{}
 		if _, err := s.lookupSourceText(ctx, srcSnap, chunk, srows); err != nil {
-			return failed(err)
+			return fail(err)
 		}
 		trows, err := s.lookupTargetText(ctx, tgtSnap, chunk)
 		if err != nil {
-			return failed(err)
+			return fail(err)
 		}
 		for _, k := range chunk {
 			n := s.norm(func(i int) any { return k[i] })
@@ -238,10 +273,7 @@ func Rows(ctx context.Context, job *Job, keys [][]string) (Result, error) {
 			}
 		}
 	}
-	if err := r.finish(ctx, p); err != nil {
-		return failed(err)
-	}
-	return *r.result(), nil
+	return r, p, nil, nil
 }
 
 // prepare works out the job's comparison; res is set when the table is
