@@ -111,9 +111,12 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	if !ok {
 		return fail("Godwit cannot capture changes from %s sources yet: use full-load.", catalog.DisplayName(r.srcEP.Engine))
 	}
-	applier, ok := r.tgt.(connector.ChangeApplier)
-	if !ok {
-		return fail("Godwit cannot apply changes to %s targets yet: use full-load.", catalog.DisplayName(r.tgtEP.Engine))
+	validationOnly := r.settings.ValidationSettings.ValidationOnly
+	var applier connector.ChangeApplier = noApply{}
+	if !validationOnly {
+		if applier, ok = r.tgt.(connector.ChangeApplier); !ok {
+			return fail("Godwit cannot apply changes to %s targets yet: use full-load.", catalog.DisplayName(r.tgtEP.Engine))
+		}
 	}
 	stopAt, err := cdc.ParseStopPosition(t.CdcStopPosition)
 	if err != nil {
@@ -234,7 +237,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	req.NoSnapshot = true
 	targets := targetTables(r.plans, r.settings)
 	cp := &checkpointer{e: e, t: t, log: log}
-	if r.settings.ValidationSettings.EnableValidation {
+	if r.settings.ValidationSettings.EnableValidation || validationOnly {
 		src, ok1 := r.source.(validate.Source)
 		tgt, ok2 := r.target.(validate.Target)
 		if ok1 && ok2 {
@@ -295,5 +298,17 @@ func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[s
 		}
 	}
 	c.log.Debug("checkpoint", "position", pos, "latency_ms", latency.Milliseconds())
+	return nil
+}
+
+// noApply is the applier of a validation-only cdc task: changes are read
+// (to know which rows to check again) and not written.
+type noApply struct{}
+
+func (noApply) ApplyTransactions(context.Context, map[string]*connector.TargetTable, []*record.Transaction) error {
+	return nil
+}
+
+func (noApply) ApplyBatch(context.Context, map[string]*connector.TargetTable, []*record.Transaction) error {
 	return nil
 }

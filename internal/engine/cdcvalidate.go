@@ -127,7 +127,7 @@ func (v *cdcValidator) check(ctx context.Context, table string) {
 	p := v.plans[table]
 	tt := v.target[table]
 	if len(due) == 0 || p == nil || tt == nil {
-		v.report(ctx, table, 0)
+		v.report(ctx, table, 0, false)
 		return
 	}
 	job := &validate.Job{Source: v.src, Target: v.tgt, Plan: p, TargetTable: tt.Target, Settings: v.settings, TaskName: v.t.ResourceID,
@@ -177,17 +177,17 @@ func (v *cdcValidator) check(ctx context.Context, table string) {
 			})
 		}
 	}
-	v.report(ctx, table, left)
+	v.report(ctx, table, left, len(record) > 0)
 }
 
 // report writes the table's validation state.
-func (v *cdcValidator) report(ctx context.Context, table string, pending int) {
+func (v *cdcValidator) report(ctx context.Context, table string, pending int, force bool) {
 	p := v.plans[table]
 	v.mu.Lock()
 	last, seen := v.last[table]
 	v.last[table] = pending
 	v.mu.Unlock()
-	if p == nil || (seen && last == pending) {
+	if p == nil || (seen && last == pending && !force) {
 		return
 	}
 	_ = v.e.svc.UpdateTableStats(context.WithoutCancel(ctx), v.t, v.t.RunID, p.Source.Schema, p.Source.Name, func(ts *dms.TableStats) {
