@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,59 @@ func TestAssessmentCLI(t *testing.T) {
 	out, err = runCLI(t, s, "cancel-replication-task-assessment-run", "--replication-task-assessment-run-arn", runARN)
 	if err == nil || !strings.Contains(out, "InvalidResourceStateFault") {
 		t.Fatalf("cancel of a finished run: %v %s", err, out)
+	}
+}
+
+// The boto3 flow: start a run, describe it until it runs, cancel it, see it
+// settle, and read its summary file.
+func TestAssessmentBoto3(t *testing.T) {
+	python := needTool(t, "python3")
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE t (id int PRIMARY KEY)`)
+	s := startServer(t, withTestAssessments())
+	p := pgPair(t, s, pg, srcDB, tgtDB, "boto")
+	arn := createTask(t, p, "boto-task", "full-load", includeAll, "")
+	script := `
+import json, os, sys, time, boto3
+c = boto3.client("dms", endpoint_url=os.environ["GODWIT_URL"])
+run = c.start_replication_task_assessment_run(ReplicationTaskArn=os.environ["TASK_ARN"], ServiceAccessRoleArn="arn:aws:iam::000000000000:role/x",
+    ResultLocationBucket="boto-results", ResultLocationFolder="f", AssessmentRunName="boto-run",
+    IncludeOnly=["godwit-test-sleep", "postgres-check-dbversion"])["ReplicationTaskAssessmentRun"]
+assert run["Status"] == "starting", run
+arn = run["ReplicationTaskAssessmentRunArn"]
+def indiv():
+    out = c.describe_replication_task_individual_assessments(Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [arn]}])
+    return {a["IndividualAssessmentName"]: a["Status"] for a in out["ReplicationTaskIndividualAssessments"]}
+for _ in range(300):
+    if indiv().get("godwit-test-sleep") == "running":
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("the slow check never ran")
+cancelled = c.cancel_replication_task_assessment_run(ReplicationTaskAssessmentRunArn=arn)["ReplicationTaskAssessmentRun"]
+assert cancelled["Status"] == "cancelling", cancelled
+for _ in range(300):
+    r = c.describe_replication_task_assessment_runs(Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [arn]}])["ReplicationTaskAssessmentRuns"][0]
+    if r["Status"] not in ("starting", "provisioning", "running", "cancelling"):
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("the run never settled")
+assert indiv() == {"godwit-test-sleep": "cancelled", "postgres-check-dbversion": "cancelled"}, indiv()
+try:
+    c.cancel_replication_task_assessment_run(ReplicationTaskAssessmentRunArn=arn)
+    sys.exit("cancelling a finished run succeeded")
+except c.exceptions.InvalidResourceStateFault:
+    pass
+summary = json.load(open(os.path.join(os.environ["DATA_DIR"], "buckets", "boto-results", "f", arn.split(":")[-1], "summary.json")))
+assert len(summary["summary"]["cancelled"]) == 2, summary
+print("ok")
+`
+	cmd := exec.Command(python, "-c", script)
+	cmd.Env = append(s.cliEnv(), "GODWIT_URL="+s.URL, "TASK_ARN="+arn, "DATA_DIR="+s.DataDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok") {
+		t.Fatalf("boto3: %v\n%s", err, out)
 	}
 }
