@@ -249,6 +249,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	}
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
 		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log}
+	if !validationOnly {
+		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
+	}
 	log.Info("change processing running", "from", from, "batch_apply", r.settings.TargetMetadata.BatchApplyEnabled)
 	err = cdc.Run(ctx, job)
 	switch {

@@ -165,7 +165,7 @@ func (a *applier) applyOneByOne(ctx context.Context, txs []*record.Transaction) 
 				if !errors.Is(err, connector.ErrRowRejected) {
 					return err
 				}
-				if err := a.onApplyError(c, err); err != nil {
+				if err := a.onApplyError(ctx, c, err); err != nil {
 					return err
 				}
 			}
@@ -175,7 +175,7 @@ func (a *applier) applyOneByOne(ctx context.Context, txs []*record.Transaction) 
 }
 
 // onApplyError applies ErrorBehavior's apply-error policies.
-func (a *applier) onApplyError(c record.Change, cause error) error {
+func (a *applier) onApplyError(ctx context.Context, c record.Change, cause error) error {
 	eb := a.job.Settings.ErrorBehavior
 	policy := eb.ApplyErrorUpdatePolicy
 	switch c.Op {
@@ -194,8 +194,13 @@ func (a *applier) onApplyError(c record.Change, cause error) error {
 		}
 		a.suspended[table] = true
 		a.log.Error("table suspended after an apply error", "table", table, "err", cause)
-	default: // LOG_ERROR, IGNORE_RECORD, INSERT_RECORD, UPDATE_RECORD
+	case "IGNORE_RECORD":
+		a.log.Warn("change not applied (ApplyError policy IGNORE_RECORD)", "table", table, "op", c.Op.String(), "err", cause)
+	default: // LOG_ERROR, INSERT_RECORD, UPDATE_RECORD
 		a.log.Error("change not applied", "table", table, "op", c.Op.String(), "policy", policy, "err", cause)
+		if a.job.OnApplyError != nil {
+			a.job.OnApplyError(ctx, c, cause)
+		}
 	}
 	return nil
 }

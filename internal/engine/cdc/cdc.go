@@ -51,6 +51,9 @@ type Job struct {
 	StopAfter   string
 	Checkpoints Checkpointer
 	Log         *slog.Logger
+	// OnApplyError, when set, records a change the target rejected under a
+	// LOG_ERROR policy (awsdms_apply_exceptions).
+	OnApplyError func(ctx context.Context, c record.Change, err error)
 }
 
 // StopPosition is a CdcStopPosition.
