@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -128,10 +129,19 @@ func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, 
 		if why := rawBlocker(p.base); why != "" {
 			return "", nil, nil, fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), quoteTable(rel.table.Schema, rel.table.Name), why)
 		}
-		if req.LOBMaxBytes > 0 && p.typ.Kind.IsLOB() {
-			return "", nil, nil, fmt.Errorf("%w: LOB column %s would be truncated", ErrRawUnsupported, quoteIdent(p.name))
-		}
 		list[i] = quoteIdent(p.name)
+		if req.LOBMaxBytes > 0 {
+			// Limited LOB mode, cut on the server in the column's own
+			// format: bytea by bytes, text by characters. JSON is not cut
+			// (a cut document would not load): it is copied whole.
+			n := strconv.Itoa(req.LOBMaxBytes)
+			switch {
+			case p.dec == decBytea:
+				list[i] = "substring(" + quoteIdent(p.name) + " from 1 for " + n + ")"
+			case p.typ.Kind == record.KindText && p.read == readRaw:
+				list[i] = "left(" + quoteIdent(p.name) + ", " + n + ")::" + p.typ.Native
+			}
+		}
 	}
 	sp := &rawSplitter{ncols: len(plans)}
 	if len(req.OrderBy) > 0 {
@@ -174,7 +184,12 @@ func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, 
 	b.WriteString(where)
 	if len(req.OrderBy) > 0 {
 		b.WriteString(" ORDER BY ")
-		b.WriteString(quoteIdents(req.OrderBy))
+		for i, c := range req.OrderBy {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteTable(rel.table.Schema, rel.table.Name) + "." + quoteIdent(c))
+		}
 	}
 	b.WriteString(") TO STDOUT (FORMAT binary)")
 	return b.String(), sp, plans, nil

@@ -35,7 +35,7 @@ func (r *runner) rawEligible(ctx context.Context, plan *mapping.TablePlan, tgt *
 	for i, cp := range plan.Columns {
 		src := plan.Source.Column(plan.SourceColumns[i])
 		if src == nil || cp.Source != src.Name || cp.Expression != "" || cp.BeforeImageOf != "" || len(cp.Masks) > 0 ||
-			cp.Type.Native != src.Type.Native || cp.Type.Engine != src.Type.Engine || src.Type.Kind.IsLOB() && r.lobLimited(plan) {
+			cp.Type.Native != src.Type.Native || cp.Type.Engine != src.Type.Engine {
 			return false
 		}
 	}
@@ -63,13 +63,6 @@ func (r *runner) rawEligible(ctx context.Context, plan *mapping.TablePlan, tgt *
 		}
 	}
 	return true
-}
-
-// lobLimited reports whether LOBs are cut at a limit (the raw path copies them whole).
-func (r *runner) lobLimited(plan *mapping.TablePlan) bool {
-	tm := r.job.Settings.TargetMetadata
-	return (tm.SupportLobs && !tm.FullLobMode && tm.LimitedSizeLobMode && tm.LobMaxSize > 0) ||
-		(plan.LOB != nil && plan.LOB.Mode == "limited" && plan.LOB.BulkMaxSizeKB > 0)
 }
 
 // rawSegment is segment's loop on the raw path.
