@@ -628,6 +628,13 @@ func (c *Conn) emitHeartbeat(ctx context.Context, within time.Duration) {
 // one as flushed and applied.
 func (st *cdcStream) sendStatus() error {
 	flush := max(st.slotConfirmed, st.c.cdc.confirmedFor(st.slot))
+	if st.tx == nil && flush >= st.queued && st.progress > flush {
+		// Everything delivered is confirmed, and the server has sent all
+		// that committed up to progress: the WAL in between (skipped
+		// tables, checkpoints, a shutdown record) is done with too. Without
+		// this a fast shutdown of the source waits for us forever.
+		flush = st.progress
+	}
 	write := max(st.received, flush)
 	if flush == 0 {
 		// Zero tells the server nothing; SendStandbyStatusUpdate would
