@@ -45,13 +45,12 @@ type copyReader struct {
 	batchRows int
 	fn        func(rows []record.Row) error
 
-	batch   []record.Row
-	n       int // rows in batch
-	pending []byte
-	header  bool
-	trailer bool
-	arena   []byte
-	rows    int64
+	batch []record.Row
+	n     int // rows in batch
+	copyFrames
+	header bool
+	arena  []byte
+	rows   int64
 }
 
 func newCopyReader(fields []field, batchRows int, fn func([]record.Row) error) *copyReader {
@@ -59,30 +58,13 @@ func newCopyReader(fields []field, batchRows int, fn func([]record.Row) error) *
 }
 
 // Write takes the next piece of the stream (one CopyData message).
-func (r *copyReader) Write(p []byte) (int, error) {
-	if len(r.pending) == 0 {
-		used, err := r.parse(p)
-		if err != nil {
-			return 0, err
-		}
-		r.pending = append(r.pending, p[used:]...)
-		return len(p), nil
-	}
-	r.pending = append(r.pending, p...)
-	used, err := r.parse(r.pending)
-	if err != nil {
-		return 0, err
-	}
-	rest := copy(r.pending, r.pending[used:])
-	r.pending = r.pending[:rest]
-	return len(p), nil
-}
+func (r *copyReader) Write(p []byte) (int, error) { return r.feed(p, r.parse) }
 
 // finish hands the last, partial batch to fn and checks the stream ended
 // properly.
 func (r *copyReader) finish() error {
-	if len(r.pending) != 0 || !r.trailer {
-		return fmt.Errorf("%w: the stream ended inside a row", ErrCopyProtocol)
+	if err := r.ended(); err != nil {
+		return err
 	}
 	return r.flush()
 }
@@ -324,4 +306,41 @@ func cutUTF8(b []byte, n int) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// copyFrames carries the bytes of a tuple split across CopyData messages
+// over to the next message, for a parser of binary COPY streams; the
+// parser sets trailer when it reads the end-of-stream marker.
+type copyFrames struct {
+	pending []byte
+	trailer bool
+}
+
+// feed parses p, after the carried-over bytes if any, and keeps what
+// parse leaves unused.
+func (f *copyFrames) feed(p []byte, parse func([]byte) (int, error)) (int, error) {
+	if len(f.pending) == 0 {
+		used, err := parse(p)
+		if err != nil {
+			return 0, err
+		}
+		f.pending = append(f.pending, p[used:]...)
+		return len(p), nil
+	}
+	f.pending = append(f.pending, p...)
+	used, err := parse(f.pending)
+	if err != nil {
+		return 0, err
+	}
+	rest := copy(f.pending, f.pending[used:])
+	f.pending = f.pending[:rest]
+	return len(p), nil
+}
+
+// ended checks the stream ended at a tuple boundary with its trailer.
+func (f *copyFrames) ended() error {
+	if len(f.pending) != 0 || !f.trailer {
+		return fmt.Errorf("%w: the stream ended inside a row", ErrCopyProtocol)
+	}
+	return nil
 }

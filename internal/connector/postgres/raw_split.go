@@ -35,37 +35,19 @@ type rawSplitter struct {
 	extra []byte // the fields after ncols of the last tuple
 	guess int    // capacity of the next batch's buffer
 
-	pending []byte
-	header  bool
-	trailer bool
+	copyFrames
+	header bool
 }
 
 // Write takes the next piece of the stream (one CopyData message; a
 // message's bytes are copied before Write returns).
-func (s *rawSplitter) Write(p []byte) (int, error) {
-	if len(s.pending) == 0 {
-		used, err := s.parse(p)
-		if err != nil {
-			return 0, err
-		}
-		s.pending = append(s.pending, p[used:]...)
-		return len(p), nil
-	}
-	s.pending = append(s.pending, p...)
-	used, err := s.parse(s.pending)
-	if err != nil {
-		return 0, err
-	}
-	rest := copy(s.pending, s.pending[used:])
-	s.pending = s.pending[:rest]
-	return len(p), nil
-}
+func (s *rawSplitter) Write(p []byte) (int, error) { return s.feed(p, s.parse) }
 
 // finish hands over the last, partial batch and checks the stream ended
 // properly.
 func (s *rawSplitter) finish() error {
-	if len(s.pending) != 0 || !s.trailer {
-		return fmt.Errorf("%w: the stream ended inside a row", ErrCopyProtocol)
+	if err := s.ended(); err != nil {
+		return err
 	}
 	return s.flush()
 }

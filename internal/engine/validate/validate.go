@@ -209,7 +209,7 @@ func Mismatched(ctx context.Context, job *Job, keys [][]string) ([][]string, err
 		return nil, err
 	}
 	if res != nil {
-		return nil, nil // the table is not validated (no key)
+		return nil, nil // the table cannot be validated (no usable key); its state says why
 	}
 	out := make([][]string, 0, len(p.fails))
 	for _, f := range p.fails {
