@@ -3,7 +3,7 @@ package mysql
 // Change apply (connector.ChangeApplier) on a MySQL or MariaDB target.
 //
 // ApplyTransactions keeps the source's order and applies each change
-// idempotently (apply_changes.go says how each becomes row operations), in
+// idempotently (package applyplan says how each becomes row operations), in
 // one transaction on one session. Statements carry their values as
 // literals, written the way Load's multi-row INSERTs write them, and
 // consecutive operations of one kind on one table become one statement: a
@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -79,7 +80,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 	}
 	defer conn.Close()
 	a := &myApply{c: c, conn: conn}
-	changes, _, err := applyResolve(ctx, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
+	changes, _, err := applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
 		return a.newTable(ctx, tt)
 	})
 	if err != nil || len(changes) == 0 {
@@ -89,7 +90,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 	if batch {
 		// Staging tables are made outside the transaction: some servers
 		// refuse CREATE TEMPORARY TABLE inside one (GTID consistency).
-		segs = applySegments(changes)
+		segs = applyplan.Segments(changes)
 		if err := a.createStages(ctx, segs); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 		if batch {
 			err = a.runBatch(ctx, segs)
 		} else {
-			err = a.runOps(ctx, applyOps(ctx, changes))
+			err = a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
 		}
 	}
 	if err != nil {
@@ -114,7 +115,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 
 // applyTable is a target table of one apply call.
 type applyTable struct {
-	applyTableBase
+	applyplan.Table
 	index int
 	db    string
 	name  string // `db`.`table`
@@ -151,7 +152,7 @@ func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	}
 	a.ntab++
 	tab := &applyTable{index: a.ntab, db: db, name: qualified(db, t.Name)}
-	if err := tab.initBase(tt, tableLabel(db, t.Name)); err != nil {
+	if err := tab.Init(tt, tableLabel(db, t.Name), applyEngine); err != nil {
 		return nil, err
 	}
 	types, err := a.c.targetColumns(ctx, db, t.Name)
@@ -164,13 +165,13 @@ func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	for i, col := range t.Columns {
 		dt, ok := types[col.Name]
 		if !ok {
-			return nil, fmt.Errorf("%w: column %q is not in the target table %s", ErrUnsupported, col.Name, tab.label)
+			return nil, fmt.Errorf("%w: column %q is not in the target table %s", ErrUnsupported, col.Name, tab.Label)
 		}
 		tab.cols[i] = encCol{name: col.Name, kind: col.Type.Kind, bit: dt == "bit"}
 		tab.decimal[i] = dt == "decimal"
 		tab.json[i] = dt == "json"
 	}
-	if tab.keyed() {
+	if tab.Keyed() {
 		if tab.upsert, err = a.uniqueKey(ctx, tab); err != nil {
 			return nil, err
 		}
@@ -182,9 +183,9 @@ func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 // the key columns.
 func (a *myApply) uniqueKey(ctx context.Context, tab *applyTable) (bool, error) {
 	rows, err := a.conn.QueryContext(ctx, `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0`, tab.db, tab.t.Name)
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0`, tab.db, tab.T.Name)
 	if err != nil {
-		return false, myApplyError(ctx, tab.label, err)
+		return false, myApplyError(ctx, tab.Label, err)
 	}
 	defer rows.Close()
 	indexes := map[string][]string{}
@@ -192,16 +193,16 @@ func (a *myApply) uniqueKey(ctx context.Context, tab *applyTable) (bool, error) 
 		var index string
 		var col sql.NullString
 		if err := rows.Scan(&index, &col); err != nil {
-			return false, myApplyError(ctx, tab.label, err)
+			return false, myApplyError(ctx, tab.Label, err)
 		}
 		indexes[index] = append(indexes[index], col.String)
 	}
 	if err := rows.Err(); err != nil {
-		return false, myApplyError(ctx, tab.label, err)
+		return false, myApplyError(ctx, tab.Label, err)
 	}
-	key := make([]string, len(tab.keyIdx))
-	for i, k := range tab.keyIdx {
-		key[i] = tab.t.Columns[k].Name
+	key := make([]string, len(tab.KeyIdx))
+	for i, k := range tab.KeyIdx {
+		key[i] = tab.T.Columns[k].Name
 	}
 	slices.Sort(key)
 	for _, cols := range indexes {
@@ -237,12 +238,12 @@ func myApplyError(ctx context.Context, label string, err error) error {
 // exec runs one statement of tab.
 func (a *myApply) exec(ctx context.Context, tab *applyTable, stmt []byte) error {
 	_, err := a.tx.ExecContext(ctx, string(stmt))
-	return myApplyError(ctx, tab.label, err)
+	return myApplyError(ctx, tab.Label, err)
 }
 
 // valueError is a value the client cannot write: the row is rejected.
 func (tab *applyTable) valueError(err error) error {
-	return fmt.Errorf("applying changes to %s: %w", tab.label, &RowError{Row: -1, Message: err.Error()})
+	return fmt.Errorf("applying changes to %s: %w", tab.Label, &RowError{Row: -1, Message: err.Error()})
 }
 
 // appendRow appends (v1, v2, ...) of a whole row.
@@ -295,7 +296,7 @@ func (tab *applyTable) appendCompare(b []byte, i int, v any, nullSafe bool) ([]b
 
 // appendKeyMatch appends the condition that the key equals row's key.
 func (tab *applyTable) appendKeyMatch(b []byte, row record.Row) ([]byte, error) {
-	for j, k := range tab.keyIdx {
+	for j, k := range tab.KeyIdx {
 		if j > 0 {
 			b = append(b, " AND "...)
 		}
@@ -319,13 +320,13 @@ func (tab *applyTable) columnList() string {
 func (tab *applyTable) upsertAction() string {
 	var sets []string
 	for i, c := range tab.cols {
-		if !tab.isKey[i] {
+		if !tab.IsKey[i] {
 			q := quoteIdent(c.name)
 			sets = append(sets, q+" = VALUES("+q+")")
 		}
 	}
 	if len(sets) == 0 {
-		q := quoteIdent(tab.cols[tab.keyIdx[0]].name)
+		q := quoteIdent(tab.cols[tab.KeyIdx[0]].name)
 		sets = append(sets, q+" = "+q)
 	}
 	return " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
@@ -335,19 +336,19 @@ func (tab *applyTable) upsertAction() string {
 func (a *myApply) runOps(ctx context.Context, ops []applyOp) error {
 	for i := 0; i < len(ops); {
 		op := ops[i]
-		tab := op.tab
+		tab := op.Tab
 		var err error
-		switch op.kind {
-		case applyUpsert, applyInsert, applyDelete:
+		switch op.Kind {
+		case applyplan.Upsert, applyplan.Insert, applyplan.Delete:
 			j := i + 1
 			var seen map[string]bool
-			if op.kind == applyUpsert && !tab.upsert {
+			if op.Kind == applyplan.Upsert && !tab.upsert {
 				// Delete then insert: a key must not repeat.
-				seen = map[string]bool{tab.keyOf(op.row): true}
+				seen = map[string]bool{tab.KeyOf(op.Row): true}
 			}
-			for j < len(ops) && ops[j].kind == op.kind && ops[j].tab == tab {
+			for j < len(ops) && ops[j].Kind == op.Kind && ops[j].Tab == tab {
 				if seen != nil {
-					k := tab.keyOf(ops[j].row)
+					k := tab.KeyOf(ops[j].Row)
 					if seen[k] {
 						break
 					}
@@ -371,18 +372,18 @@ func (a *myApply) runOps(ctx context.Context, ops []applyOp) error {
 // runRun applies a run of operations of one kind on one table with
 // multi-row statements.
 func (a *myApply) runRun(ctx context.Context, run []applyOp) error {
-	tab := run[0].tab
-	switch run[0].kind {
-	case applyDelete:
+	tab := run[0].Tab
+	switch run[0].Kind {
+	case applyplan.Delete:
 		keys := make([]record.Row, len(run))
 		for i, op := range run {
-			keys[i] = op.key
+			keys[i] = op.Key
 		}
 		return a.deleteKeys(ctx, tab, keys)
-	case applyUpsert:
+	case applyplan.Upsert:
 		rows := make([]record.Row, len(run))
 		for i, op := range run {
-			rows[i] = op.row
+			rows[i] = op.Row
 		}
 		if tab.upsert {
 			return a.insertRows(ctx, tab, rows, tab.upsertAction())
@@ -394,7 +395,7 @@ func (a *myApply) runRun(ctx context.Context, run []applyOp) error {
 	default:
 		rows := make([]record.Row, len(run))
 		for i, op := range run {
-			rows[i] = op.row
+			rows[i] = op.Row
 		}
 		return a.insertRows(ctx, tab, rows, "")
 	}
@@ -435,9 +436,9 @@ func (a *myApply) insertRows(ctx context.Context, tab *applyTable, rows []record
 // deleteKeys deletes the rows with the keys of rows.
 func (a *myApply) deleteKeys(ctx context.Context, tab *applyTable, rows []record.Row) error {
 	head := "DELETE FROM " + tab.name + " WHERE "
-	single := len(tab.keyIdx) == 1
+	single := len(tab.KeyIdx) == 1
 	if single {
-		head += quoteIdent(tab.cols[tab.keyIdx[0]].name) + " IN ("
+		head += quoteIdent(tab.cols[tab.KeyIdx[0]].name) + " IN ("
 	}
 	var term []byte
 	n := 0
@@ -454,7 +455,7 @@ func (a *myApply) deleteKeys(ctx context.Context, tab *applyTable, rows []record
 		var err error
 		term = term[:0]
 		if single {
-			k := tab.keyIdx[0]
+			k := tab.KeyIdx[0]
 			if s, ok := r[k].(string); ok && tab.decimal[k] && isDecimalLiteral(s) {
 				term = append(term, s...)
 			} else if term, err = tab.appendValue(term, k, r[k]); err != nil {
@@ -494,31 +495,31 @@ func (a *myApply) deleteKeys(ctx context.Context, tab *applyTable, rows []record
 
 // runOne applies an operation that is a statement of its own.
 func (a *myApply) runOne(ctx context.Context, op applyOp) error {
-	tab := op.tab
+	tab := op.Tab
 	b := a.buf[:0]
 	defer func() { a.buf = b }()
 	var err error
-	switch op.kind {
-	case applyTruncate:
+	switch op.Kind {
+	case applyplan.Truncate:
 		return a.exec(ctx, tab, append(b, "DELETE FROM "+tab.name...))
-	case applyClearKey:
+	case applyplan.ClearKey:
 		// The derived table (an aggregate, never merged) lets the
 		// statement read the table it deletes from.
 		b = append(b, "DELETE FROM "+tab.name+" WHERE "...)
-		if b, err = tab.appendKeyMatch(b, op.row); err != nil {
+		if b, err = tab.appendKeyMatch(b, op.Row); err != nil {
 			return err
 		}
 		b = append(b, " AND (SELECT godwit_old.n FROM (SELECT COUNT(*) AS n FROM "+tab.name+" WHERE "...)
-		if b, err = tab.appendKeyMatch(b, op.key); err != nil {
+		if b, err = tab.appendKeyMatch(b, op.Key); err != nil {
 			return err
 		}
 		b = append(b, ") AS godwit_old) > 0"...)
 		return a.exec(ctx, tab, b)
-	case applyUpdate, applyUpdateRow:
+	case applyplan.Update, applyplan.UpdateRow:
 		b = append(b, "UPDATE "+tab.name+" SET "...)
 		n := 0
-		for i, v := range op.row {
-			if v == record.Unchanged || op.kind == applyUpdate && tab.isKey[i] && !op.keyChanged {
+		for i, v := range op.Row {
+			if v == record.Unchanged || op.Kind == applyplan.Update && tab.IsKey[i] && !op.KeyChanged {
 				continue
 			}
 			if n > 0 {
@@ -534,24 +535,24 @@ func (a *myApply) runOne(ctx context.Context, op applyOp) error {
 			return nil
 		}
 		b = append(b, " WHERE "...)
-		if op.kind == applyUpdate {
-			if b, err = tab.appendKeyMatch(b, op.key); err != nil {
+		if op.Kind == applyplan.Update {
+			if b, err = tab.appendKeyMatch(b, op.Key); err != nil {
 				return err
 			}
 			return a.exec(ctx, tab, b)
 		}
-		if b, err = tab.appendRowMatch(b, op.key); err != nil {
+		if b, err = tab.appendRowMatch(b, op.Key); err != nil {
 			return err
 		}
 		return a.exec(ctx, tab, append(b, " LIMIT 1"...))
-	case applyDeleteRow:
+	case applyplan.DeleteRow:
 		b = append(b, "DELETE FROM "+tab.name+" WHERE "...)
-		if b, err = tab.appendRowMatch(b, op.key); err != nil {
+		if b, err = tab.appendRowMatch(b, op.Key); err != nil {
 			return err
 		}
 		return a.exec(ctx, tab, append(b, " LIMIT 1"...))
 	}
-	return fmt.Errorf("applying changes to %s: unexpected operation %d", tab.label, op.kind)
+	return fmt.Errorf("applying changes to %s: unexpected operation %d", tab.Label, op.Kind)
 }
 
 // appendRowMatch appends the condition that every column equals (<=>) the

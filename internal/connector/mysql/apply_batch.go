@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -39,9 +40,9 @@ const (
 // inner side of an outer join), and no index.
 func (a *myApply) createStages(ctx context.Context, segs []*applySegment) error {
 	for _, seg := range segs {
-		for _, n := range seg.nets {
-			tab := n.tab
-			if n.transactional || tab.stage != "" {
+		for _, n := range seg.Nets {
+			tab := n.Tab
+			if n.Transactional || tab.stage != "" {
 				continue
 			}
 			stage := qualified(tab.db, fmt.Sprintf("godwit_stage_%d", tab.index))
@@ -56,7 +57,7 @@ func (a *myApply) createStages(ctx context.Context, segs []*applySegment) error 
 					" FROM (SELECT 1) AS godwit_one LEFT JOIN " + tab.name + " AS t ON FALSE WHERE FALSE",
 			} {
 				if _, err := a.conn.ExecContext(ctx, stmt); err != nil {
-					return myApplyError(ctx, tab.label, err)
+					return myApplyError(ctx, tab.Label, err)
 				}
 			}
 			tab.stage = stage
@@ -84,9 +85,9 @@ func (a *myApply) dropStages() {
 func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
 	for _, seg := range segs {
 		var ops []applyOp
-		for _, n := range seg.nets {
-			if n.transactional {
-				ops = append(ops, applyOps(ctx, n.changes)...)
+		for _, n := range seg.Nets {
+			if n.Transactional {
+				ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
 				continue
 			}
 			if err := a.stage(ctx, n); err != nil {
@@ -96,8 +97,8 @@ func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
 		if err := a.runOps(ctx, ops); err != nil {
 			return err
 		}
-		for _, tab := range seg.truncate {
-			if err := a.runOne(ctx, applyOp{kind: applyTruncate, tab: tab}); err != nil {
+		for _, tab := range seg.Truncate {
+			if err := a.runOne(ctx, applyOp{Kind: applyplan.Truncate, Tab: tab}); err != nil {
 				return err
 			}
 		}
@@ -107,16 +108,16 @@ func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
 
 // stage applies the net changes of one table through its staging table.
 func (a *myApply) stage(ctx context.Context, n *applyNet) error {
-	tab := n.tab
-	whole, partial := n.final()
-	if len(n.dels)+len(whole)+len(partial) == 0 {
+	tab := n.Tab
+	whole, partial := n.Final()
+	if len(n.Dels)+len(whole)+len(partial) == 0 {
 		return nil
 	}
 	ncols := len(tab.cols)
-	rows := make([]record.Row, 0, len(n.dels)+len(whole)+len(partial))
-	for _, d := range n.dels {
+	rows := make([]record.Row, 0, len(n.Dels)+len(whole)+len(partial))
+	for _, d := range n.Dels {
 		r := make(record.Row, ncols+2)
-		for _, k := range tab.keyIdx {
+		for _, k := range tab.KeyIdx {
 			r[k] = d[k]
 		}
 		r[ncols] = "D"
@@ -145,7 +146,7 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 	stage := tab.stage
 	if tab.staged {
 		if _, err := a.tx.ExecContext(ctx, "DELETE FROM "+stage); err != nil {
-			return myApplyError(ctx, tab.label, err)
+			return myApplyError(ctx, tab.Label, err)
 		}
 	}
 	tab.staged = true
@@ -158,19 +159,19 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 		if errors.As(err, &re) {
 			re.Row = -1 // a row of the staging table, not of the caller's
 		}
-		return fmt.Errorf("applying changes to %s: %w", tab.label, err)
+		return fmt.Errorf("applying changes to %s: %w", tab.Label, err)
 	}
 
-	match := make([]string, len(tab.keyIdx))
-	fullMatch := make([]string, len(tab.keyIdx))
-	for i, k := range tab.keyIdx {
+	match := make([]string, len(tab.KeyIdx))
+	fullMatch := make([]string, len(tab.KeyIdx))
+	for i, k := range tab.KeyIdx {
 		q := quoteIdent(tab.cols[k].name)
 		match[i] = "t." + q + " = s." + q
 		fullMatch[i] = tab.name + "." + q + " = s." + q
 	}
 	on := strings.Join(match, " AND ")
 	var stmts []string
-	if len(n.dels) > 0 || !tab.upsert && len(whole) > 0 {
+	if len(n.Dels) > 0 || !tab.upsert && len(whole) > 0 {
 		ops := "'D'"
 		if !tab.upsert {
 			ops += ", 'U'"
@@ -190,7 +191,7 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 	if len(partial) > 0 {
 		var sets []string
 		for i, c := range tab.cols {
-			if tab.isKey[i] {
+			if tab.IsKey[i] {
 				continue
 			}
 			q := quoteIdent(c.name)
@@ -202,7 +203,7 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 	}
 	for _, stmt := range stmts {
 		if _, err := a.tx.ExecContext(ctx, stmt); err != nil {
-			return myApplyError(ctx, tab.label, err)
+			return myApplyError(ctx, tab.Label, err)
 		}
 	}
 	return nil

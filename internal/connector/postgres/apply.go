@@ -3,7 +3,7 @@ package postgres
 // Change apply (connector.ChangeApplier) on a PostgreSQL target.
 //
 // ApplyTransactions keeps the source's order and applies each change
-// idempotently (apply_changes.go says how each becomes row operations). The
+// idempotently (package applyplan says how each becomes row operations). The
 // operations are sent as prepared statements with binary parameters
 // (encoded like Load's COPY), pipelined as with pgx.Batch: one round trip
 // carries up to applyPipeStatements statements, BEGIN and COMMIT included,
@@ -44,6 +44,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -70,7 +71,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 	if err := a.sess.begin(ctx, pg); err != nil {
 		return classify(ctx, pg, "applying changes", err)
 	}
-	changes, tabs, err := applyResolve(ctx, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
+	changes, tabs, err := applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
 		return a.newTable(ctx, tt)
 	})
 	if err != nil || len(changes) == 0 {
@@ -82,9 +83,9 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 		}
 	}
 	if batch {
-		err = a.runBatch(ctx, applySegments(changes))
+		err = a.runBatch(ctx, applyplan.Segments(changes))
 	} else {
-		err = a.runOps(ctx, applyOps(ctx, changes))
+		err = a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
 	}
 	if err != nil {
 		a.abort()
@@ -94,7 +95,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 
 // applyTable is a target table of one apply call.
 type applyTable struct {
-	applyTableBase
+	applyplan.Table
 	index int    // order of appearance in the call
 	name  string // quoted schema.name
 	rel   *relation
@@ -135,7 +136,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	t := tt.Target
 	a.ntab++
 	tab := &applyTable{index: a.ntab, name: quoteTable(t.Schema, t.Name), stmts: map[string]*pgApplyStmt{}}
-	if err := tab.initBase(tt, tab.name); err != nil {
+	if err := tab.Init(tt, tab.name, applyEngine); err != nil {
 		return nil, err
 	}
 	rel, err := a.c.target(ctx, a.pg, t)
@@ -151,7 +152,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 		return nil, err
 	}
 	tab.rel = rel
-	tab.sig = fmt.Sprintf("%d/%p/%q/%v", rel.oid, rel, names, tab.keyIdx)
+	tab.sig = fmt.Sprintf("%d/%p/%q/%v", rel.oid, rel, names, tab.KeyIdx)
 	tab.encs = make([]encoder, len(plans))
 	tab.kinds = make([]record.Kind, len(plans))
 	tab.oids = make([]uint32, len(plans))
@@ -167,7 +168,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 		}
 		if tab.arrOIDs[i] == 0 {
 			tab.arrays = false
-			tab.keyArrays = tab.keyArrays && !tab.isKey[i]
+			tab.keyArrays = tab.keyArrays && !tab.IsKey[i]
 		}
 		q := quoteIdent(p.name)
 		switch {
@@ -186,7 +187,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 // EXPLAIN of an INSERT ... ON CONFLICT); the session keeps the answer
 // until the table is prepared again.
 func (a *pgApply) probe(ctx context.Context, tab *applyTable) error {
-	if !tab.keyed() {
+	if !tab.Keyed() {
 		return nil
 	}
 	key := tab.sig
@@ -194,7 +195,7 @@ func (a *pgApply) probe(ctx context.Context, tab *applyTable) error {
 		tab.upsert = ok
 		return nil
 	}
-	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", len(tab.keyIdx)), ", ")
+	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", len(tab.KeyIdx)), ", ")
 	err := a.pg.PgConn().Exec(ctx, "EXPLAIN INSERT INTO "+tab.name+" ("+pgKeyList(tab)+") VALUES ("+nulls+") ON CONFLICT ("+pgKeyList(tab)+") DO NOTHING").Close()
 	var pgErr *pgconn.PgError
 	switch {
@@ -280,8 +281,8 @@ func (a *pgApply) stmt(ctx context.Context, tab *applyTable, key string, build f
 
 // pgColumnList is the quoted column list of tab.
 func pgColumnList(tab *applyTable) string {
-	names := make([]string, len(tab.t.Columns))
-	for i, col := range tab.t.Columns {
+	names := make([]string, len(tab.T.Columns))
+	for i, col := range tab.T.Columns {
 		names[i] = quoteIdent(col.Name)
 	}
 	return strings.Join(names, ", ")
@@ -295,7 +296,7 @@ func pgValuesList(b *strings.Builder, tab *applyTable, n int, cols []int) []int 
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for i := range tab.t.Columns {
+		for i := range tab.T.Columns {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -321,8 +322,8 @@ func pgUpsertSQL(tab *applyTable, n int) (string, []int) {
 // pgConflictAction is the DO UPDATE (or DO NOTHING) of an upsert.
 func pgConflictAction(tab *applyTable) string {
 	var sets []string
-	for i, col := range tab.t.Columns {
-		if !tab.isKey[i] {
+	for i, col := range tab.T.Columns {
+		if !tab.IsKey[i] {
 			q := quoteIdent(col.Name)
 			sets = append(sets, q+" = EXCLUDED."+q)
 		}
@@ -334,9 +335,9 @@ func pgConflictAction(tab *applyTable) string {
 }
 
 func pgKeyList(tab *applyTable) string {
-	names := make([]string, len(tab.keyIdx))
-	for i, k := range tab.keyIdx {
-		names[i] = quoteIdent(tab.t.Columns[k].Name)
+	names := make([]string, len(tab.KeyIdx))
+	for i, k := range tab.KeyIdx {
+		names[i] = quoteIdent(tab.T.Columns[k].Name)
 	}
 	return strings.Join(names, ", ")
 }
@@ -354,9 +355,9 @@ func pgDeleteSQL(tab *applyTable, n int) (string, []int) {
 	var b strings.Builder
 	var cols []int
 	b.WriteString("DELETE FROM " + tab.name + " WHERE ")
-	if len(tab.keyIdx) == 1 {
-		k := tab.keyIdx[0]
-		b.WriteString(quoteIdent(tab.t.Columns[k].Name))
+	if len(tab.KeyIdx) == 1 {
+		k := tab.KeyIdx[0]
+		b.WriteString(quoteIdent(tab.T.Columns[k].Name))
 		if n == 1 {
 			b.WriteString(" = $1")
 			return b.String(), []int{k}
@@ -378,7 +379,7 @@ func pgDeleteSQL(tab *applyTable, n int) (string, []int) {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for j, k := range tab.keyIdx {
+		for j, k := range tab.KeyIdx {
 			if j > 0 {
 				b.WriteString(", ")
 			}
@@ -395,21 +396,21 @@ func pgDeleteSQL(tab *applyTable, n int) (string, []int) {
 // with the old key (the next parameters) exists.
 func pgClearKeySQL(tab *applyTable) (string, []int) {
 	var b strings.Builder
-	cols := slices.Clone(tab.keyIdx)
-	cols = append(cols, tab.keyIdx...)
+	cols := slices.Clone(tab.KeyIdx)
+	cols = append(cols, tab.KeyIdx...)
 	b.WriteString("DELETE FROM " + tab.name + " WHERE ")
-	for j, k := range tab.keyIdx {
+	for j, k := range tab.KeyIdx {
 		if j > 0 {
 			b.WriteString(" AND ")
 		}
-		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.t.Columns[k].Name), j+1)
+		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.T.Columns[k].Name), j+1)
 	}
 	b.WriteString(" AND EXISTS (SELECT FROM " + tab.name + " WHERE ")
-	for j, k := range tab.keyIdx {
+	for j, k := range tab.KeyIdx {
 		if j > 0 {
 			b.WriteString(" AND ")
 		}
-		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.t.Columns[k].Name), len(tab.keyIdx)+j+1)
+		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.T.Columns[k].Name), len(tab.KeyIdx)+j+1)
 	}
 	b.WriteByte(')')
 	return b.String(), cols
@@ -428,15 +429,15 @@ func pgUpdateSQL(tab *applyTable, set []bool) (string, []int) {
 			b.WriteString(", ")
 		}
 		cols = append(cols, i)
-		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.t.Columns[i].Name), len(cols))
+		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.T.Columns[i].Name), len(cols))
 	}
 	b.WriteString(" WHERE ")
-	for j, k := range tab.keyIdx {
+	for j, k := range tab.KeyIdx {
 		if j > 0 {
 			b.WriteString(" AND ")
 		}
 		cols = append(cols, k)
-		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.t.Columns[k].Name), len(cols))
+		fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.T.Columns[k].Name), len(cols))
 	}
 	return b.String(), cols
 }
@@ -463,7 +464,7 @@ func pgRowSQL(tab *applyTable, set []bool, cond []uint8) (string, []int) {
 				b.WriteString(", ")
 			}
 			cols = append(cols, i)
-			fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.t.Columns[i].Name), len(cols))
+			fmt.Fprintf(&b, "%s = $%d", quoteIdent(tab.T.Columns[i].Name), len(cols))
 		}
 	} else {
 		b.WriteString("DELETE FROM " + tab.name)
@@ -485,7 +486,7 @@ func pgRowSQL(tab *applyTable, set []bool, cond []uint8) (string, []int) {
 			b.WriteString(" AND ")
 		}
 		n++
-		q := quoteIdent(tab.t.Columns[i].Name)
+		q := quoteIdent(tab.T.Columns[i].Name)
 		switch {
 		case c == pgCondNull:
 			b.WriteString(q + " IS NULL")

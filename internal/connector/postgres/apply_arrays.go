@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -38,9 +39,9 @@ var pgArrayOIDs = map[uint32]uint32{
 func pgUnnestSQL(tab *applyTable, kind string) (string, []int, []uint32) {
 	var cols []int
 	if kind == "d" {
-		cols = tab.keyIdx
+		cols = tab.KeyIdx
 	} else {
-		for i := range tab.t.Columns {
+		for i := range tab.T.Columns {
 			cols = append(cols, i)
 		}
 	}
@@ -53,7 +54,7 @@ func pgUnnestSQL(tab *applyTable, kind string) (string, []int, []uint32) {
 	unnest := "SELECT * FROM unnest(" + strings.Join(params, ", ") + ")"
 	switch {
 	case kind == "d" && len(cols) == 1:
-		return "DELETE FROM " + tab.name + " WHERE " + quoteIdent(tab.t.Columns[cols[0]].Name) + " = ANY($1)", cols, oids
+		return "DELETE FROM " + tab.name + " WHERE " + quoteIdent(tab.T.Columns[cols[0]].Name) + " = ANY($1)", cols, oids
 	case kind == "d":
 		return "DELETE FROM " + tab.name + " WHERE (" + pgKeyList(tab) + ") IN (" + unnest + ")", cols, oids
 	case kind == "u":
@@ -65,20 +66,20 @@ func pgUnnestSQL(tab *applyTable, kind string) (string, []int, []uint32) {
 // queueArrays queues the statements of a chunk of one run. It fails with
 // errNeedText, queuing nothing, when a value has no binary form.
 func (a *pgApply) queueArrays(ctx context.Context, chunk []applyOp) error {
-	tab, kind := chunk[0].tab, chunk[0].kind
+	tab, kind := chunk[0].Tab, chunk[0].Kind
 	rows := make([]record.Row, len(chunk))
 	for i, op := range chunk {
-		rows[i] = op.row
-		if kind == applyDelete {
-			rows[i] = op.key
+		rows[i] = op.Row
+		if kind == applyplan.Delete {
+			rows[i] = op.Key
 		}
 	}
 	switch {
-	case kind == applyDelete:
+	case kind == applyplan.Delete:
 		return a.execArrays(ctx, tab, "d", rows)
-	case kind == applyUpsert && tab.upsert:
+	case kind == applyplan.Upsert && tab.upsert:
 		return a.execArrays(ctx, tab, "u", rows)
-	case kind == applyUpsert:
+	case kind == applyplan.Upsert:
 		// No unique index on the key: delete, then insert. The rows are
 		// encoded first, so a value without a binary form fails before
 		// anything is queued.
@@ -100,7 +101,7 @@ func (a *pgApply) execArrays(ctx context.Context, tab *applyTable, kind string, 
 	}
 	for i := range s.bin {
 		if !s.bin[i] {
-			return fmt.Errorf("applying changes to %s: the server expects type %d for an array of column %s", tab.name, s.sd.ParamOIDs[i], quoteIdent(tab.t.Columns[s.cols[i]].Name))
+			return fmt.Errorf("applying changes to %s: the server expects type %d for an array of column %s", tab.name, s.sd.ParamOIDs[i], quoteIdent(tab.T.Columns[s.cols[i]].Name))
 		}
 	}
 	if err := a.encodeArrays(tab, kind, rows); err != nil {
@@ -117,9 +118,9 @@ func (a *pgApply) execArrays(ctx context.Context, tab *applyTable, kind string, 
 // encodeArrays encodes the arrays of the statement of kind for rows into
 // the pipe's values (all binary).
 func (a *pgApply) encodeArrays(tab *applyTable, kind string, rows []record.Row) error {
-	cols := tab.keyIdx
+	cols := tab.KeyIdx
 	if kind != "d" {
-		cols = make([]int, len(tab.t.Columns))
+		cols = make([]int, len(tab.T.Columns))
 		for i := range cols {
 			cols[i] = i
 		}
@@ -149,7 +150,7 @@ func (a *pgApply) encodeArrays(tab *applyTable, kind string, rows []record.Row) 
 				if errors.Is(err, errNeedText) {
 					return err
 				}
-				return fmt.Errorf("%w: applying changes to %s: column %s: %w", ErrRowRejected, tab.name, quoteIdent(tab.t.Columns[col].Name), err)
+				return fmt.Errorf("%w: applying changes to %s: column %s: %w", ErrRowRejected, tab.name, quoteIdent(tab.T.Columns[col].Name), err)
 			}
 		}
 		p.buf = b

@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -46,9 +47,9 @@ func (a *pgApply) runBatch(ctx context.Context, segs []*applySegment) error {
 	}
 	for _, seg := range segs {
 		var ops []applyOp
-		for _, n := range seg.nets {
-			if n.transactional {
-				ops = append(ops, applyOps(ctx, n.changes)...)
+		for _, n := range seg.Nets {
+			if n.Transactional {
+				ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
 				continue
 			}
 			if err := a.stage(ctx, n); err != nil {
@@ -58,7 +59,7 @@ func (a *pgApply) runBatch(ctx context.Context, segs []*applySegment) error {
 		if err := a.queueOps(ctx, ops); err != nil {
 			return err
 		}
-		for _, tab := range seg.truncate {
+		for _, tab := range seg.Truncate {
 			if err := a.queueSQL(ctx, "TRUNCATE "+tab.name, tab.name); err != nil {
 				return err
 			}
@@ -72,16 +73,16 @@ func (a *pgApply) runBatch(ctx context.Context, segs []*applySegment) error {
 
 // stage applies the net changes of one table through its staging table.
 func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
-	tab := n.tab
-	whole, partial := n.final()
-	if len(n.dels)+len(whole)+len(partial) == 0 {
+	tab := n.Tab
+	whole, partial := n.Final()
+	if len(n.Dels)+len(whole)+len(partial) == 0 {
 		return nil
 	}
-	ncols := len(tab.t.Columns)
-	rows := make([]record.Row, 0, len(n.dels)+len(whole)+len(partial))
-	for _, d := range n.dels {
+	ncols := len(tab.T.Columns)
+	rows := make([]record.Row, 0, len(n.Dels)+len(whole)+len(partial))
+	for _, d := range n.Dels {
 		r := make(record.Row, ncols+2)
-		for _, k := range tab.keyIdx {
+		for _, k := range tab.KeyIdx {
 			r[k] = d[k]
 		}
 		r[ncols] = "D"
@@ -134,13 +135,13 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 		return applyError(ctx, a.pg, tab.name, err)
 	}
 
-	match := make([]string, len(tab.keyIdx))
-	for i, k := range tab.keyIdx {
-		q := quoteIdent(tab.t.Columns[k].Name)
+	match := make([]string, len(tab.KeyIdx))
+	for i, k := range tab.KeyIdx {
+		q := quoteIdent(tab.T.Columns[k].Name)
 		match[i] = "t." + q + " = s." + q
 	}
 	on := strings.Join(match, " AND ")
-	if len(n.dels) > 0 || !tab.upsert && len(whole) > 0 {
+	if len(n.Dels) > 0 || !tab.upsert && len(whole) > 0 {
 		ops := "'D'"
 		if !tab.upsert {
 			ops += ", 'U'"
@@ -161,8 +162,8 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	}
 	if len(partial) > 0 {
 		var sets []string
-		for i, col := range tab.t.Columns {
-			if tab.isKey[i] {
+		for i, col := range tab.T.Columns {
+			if tab.IsKey[i] {
 				continue
 			}
 			q := quoteIdent(col.Name)
@@ -197,8 +198,8 @@ func (tab *applyTable) stageData(rows []record.Row) ([]byte, bool, error) {
 	}
 	if err != nil {
 		col := ""
-		if src.errCol >= 0 && src.errCol < len(tab.t.Columns) {
-			col = ", column " + quoteIdent(tab.t.Columns[src.errCol].Name)
+		if src.errCol >= 0 && src.errCol < len(tab.T.Columns) {
+			col = ", column " + quoteIdent(tab.T.Columns[src.errCol].Name)
 		}
 		return nil, false, fmt.Errorf("%w: applying changes to %s%s: %w", ErrRowRejected, tab.name, col, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -83,7 +84,7 @@ func (a *pgApply) exec(ctx context.Context, tab *applyTable, s *pgApplyStmt, val
 			p.fmts = append(p.fmts, 0)
 			continue
 		case v == record.Unchanged:
-			return fmt.Errorf("applying changes to %s: column %s: %w: a value the source did not send", tab.name, quoteIdent(tab.t.Columns[col].Name), ErrBadValue)
+			return fmt.Errorf("applying changes to %s: column %s: %w: a value the source did not send", tab.name, quoteIdent(tab.T.Columns[col].Name), ErrBadValue)
 		}
 		var err error
 		if s.bin[i] {
@@ -99,7 +100,7 @@ func (a *pgApply) exec(ctx context.Context, tab *applyTable, s *pgApplyStmt, val
 			p.buf = append(p.buf, text...)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: applying changes to %s: column %s: %w", ErrRowRejected, tab.name, quoteIdent(tab.t.Columns[col].Name), err)
+			return fmt.Errorf("%w: applying changes to %s: column %s: %w", ErrRowRejected, tab.name, quoteIdent(tab.T.Columns[col].Name), err)
 		}
 		p.spans = append(p.spans, pgApplySpan{start: start, end: len(p.buf)})
 		p.fmts = append(p.fmts, format)
@@ -175,17 +176,17 @@ func (a *pgApply) runOps(ctx context.Context, ops []applyOp) error {
 func (a *pgApply) queueOps(ctx context.Context, ops []applyOp) error {
 	for i := 0; i < len(ops); {
 		op := ops[i]
-		tab := op.tab
-		switch op.kind {
-		case applyUpsert, applyInsert, applyDelete:
+		tab := op.Tab
+		switch op.Kind {
+		case applyplan.Upsert, applyplan.Insert, applyplan.Delete:
 			j := i + 1
 			var seen map[string]bool
-			if op.kind == applyUpsert {
-				seen = map[string]bool{tab.keyOf(op.row): true}
+			if op.Kind == applyplan.Upsert {
+				seen = map[string]bool{tab.KeyOf(op.Row): true}
 			}
-			for j < len(ops) && ops[j].kind == op.kind && ops[j].tab == tab {
+			for j < len(ops) && ops[j].Kind == op.Kind && ops[j].Tab == tab {
 				if seen != nil {
-					k := tab.keyOf(ops[j].row)
+					k := tab.KeyOf(ops[j].Row)
 					if seen[k] {
 						break
 					}
@@ -212,9 +213,9 @@ func (a *pgApply) queueOps(ctx context.Context, ops []applyOp) error {
 // column binary arrays cannot carry, as multi-row statements of
 // power-of-two row counts.
 func (a *pgApply) queueRun(ctx context.Context, run []applyOp) error {
-	tab, kind := run[0].tab, run[0].kind
+	tab, kind := run[0].Tab, run[0].Kind
 	arrays := tab.arrays
-	if kind == applyDelete {
+	if kind == applyplan.Delete {
 		arrays = tab.keyArrays
 	}
 	if !arrays {
@@ -238,10 +239,10 @@ func (a *pgApply) queueRun(ctx context.Context, run []applyOp) error {
 // queueRunValues queues a run as multi-row statements of power-of-two row
 // counts, with a parameter per value.
 func (a *pgApply) queueRunValues(ctx context.Context, run []applyOp) error {
-	tab, kind := run[0].tab, run[0].kind
-	perRow := len(tab.t.Columns)
-	if kind == applyDelete {
-		perRow = len(tab.keyIdx)
+	tab, kind := run[0].Tab, run[0].Kind
+	perRow := len(tab.T.Columns)
+	if kind == applyplan.Delete {
+		perRow = len(tab.KeyIdx)
 	}
 	limit := min(applyMaxRows, applyMaxParams/max(perRow, 1))
 	for len(run) > 0 {
@@ -253,11 +254,11 @@ func (a *pgApply) queueRunValues(ctx context.Context, run []applyOp) error {
 		run = run[n:]
 		var err error
 		switch {
-		case kind == applyDelete:
+		case kind == applyplan.Delete:
 			err = a.queueDelete(ctx, tab, chunk, false)
-		case kind == applyUpsert && tab.upsert:
+		case kind == applyplan.Upsert && tab.upsert:
 			err = a.queueRows(ctx, tab, chunk, "u", pgUpsertSQL)
-		case kind == applyUpsert:
+		case kind == applyplan.Upsert:
 			// No unique index on the key: delete, then insert.
 			if err = a.queueDelete(ctx, tab, chunk, true); err == nil {
 				err = a.queueRows(ctx, tab, chunk, "i", pgInsertSQL)
@@ -282,9 +283,9 @@ func (a *pgApply) queueRows(ctx context.Context, tab *applyTable, chunk []applyO
 	if err != nil {
 		return applyError(ctx, a.pg, tab.name, err)
 	}
-	values := make([]any, 0, n*len(tab.t.Columns))
+	values := make([]any, 0, n*len(tab.T.Columns))
 	for _, op := range chunk {
-		values = append(values, op.row...)
+		values = append(values, op.Row...)
 	}
 	return a.exec(ctx, tab, s, values, -1)
 }
@@ -300,13 +301,13 @@ func (a *pgApply) queueDelete(ctx context.Context, tab *applyTable, chunk []appl
 	if err != nil {
 		return applyError(ctx, a.pg, tab.name, err)
 	}
-	values := make([]any, 0, n*len(tab.keyIdx))
+	values := make([]any, 0, n*len(tab.KeyIdx))
 	for _, op := range chunk {
-		row := op.key
+		row := op.Key
 		if ofRows {
-			row = op.row
+			row = op.Row
 		}
-		for _, k := range tab.keyIdx {
+		for _, k := range tab.KeyIdx {
 			values = append(values, row[k])
 		}
 	}
@@ -315,11 +316,11 @@ func (a *pgApply) queueDelete(ctx context.Context, tab *applyTable, chunk []appl
 
 // queueOne queues an operation that is a statement of its own.
 func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
-	tab := op.tab
-	switch op.kind {
-	case applyTruncate:
+	tab := op.Tab
+	switch op.Kind {
+	case applyplan.Truncate:
 		return a.queueSQL(ctx, "TRUNCATE "+tab.name, tab.name)
-	case applyClearKey:
+	case applyplan.ClearKey:
 		s, err := a.stmt(ctx, tab, "c", func() (string, []int, []uint32) {
 			sql, cols := pgClearKeySQL(tab)
 			return sql, cols, nil
@@ -327,19 +328,19 @@ func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
 		if err != nil {
 			return applyError(ctx, a.pg, tab.name, err)
 		}
-		values := make([]any, 0, 2*len(tab.keyIdx))
-		for _, k := range tab.keyIdx {
-			values = append(values, op.row[k])
+		values := make([]any, 0, 2*len(tab.KeyIdx))
+		for _, k := range tab.KeyIdx {
+			values = append(values, op.Row[k])
 		}
-		for _, k := range tab.keyIdx {
-			values = append(values, op.key[k])
+		for _, k := range tab.KeyIdx {
+			values = append(values, op.Key[k])
 		}
 		return a.exec(ctx, tab, s, values, -1)
-	case applyUpdate:
-		set := make([]bool, len(op.row))
+	case applyplan.Update:
+		set := make([]bool, len(op.Row))
 		some := false
-		for i, v := range op.row {
-			set[i] = v != record.Unchanged && (!tab.isKey[i] || op.keyChanged)
+		for i, v := range op.Row {
+			set[i] = v != record.Unchanged && (!tab.IsKey[i] || op.KeyChanged)
 			some = some || set[i]
 		}
 		if !some {
@@ -355,19 +356,19 @@ func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
 		values := make([]any, 0, len(s.cols))
 		for i, on := range set {
 			if on {
-				values = append(values, op.row[i])
+				values = append(values, op.Row[i])
 			}
 		}
-		for _, k := range tab.keyIdx {
-			values = append(values, op.key[k])
+		for _, k := range tab.KeyIdx {
+			values = append(values, op.Key[k])
 		}
 		return a.exec(ctx, tab, s, values, 1)
-	case applyUpdateRow, applyDeleteRow:
+	case applyplan.UpdateRow, applyplan.DeleteRow:
 		var set []bool
-		if op.kind == applyUpdateRow {
-			set = make([]bool, len(op.row))
+		if op.Kind == applyplan.UpdateRow {
+			set = make([]bool, len(op.Row))
 			some := false
-			for i, v := range op.row {
+			for i, v := range op.Row {
 				set[i] = v != record.Unchanged
 				some = some || set[i]
 			}
@@ -375,8 +376,8 @@ func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
 				return nil
 			}
 		}
-		cond := make([]uint8, len(op.key))
-		for i, v := range op.key {
+		cond := make([]uint8, len(op.Key))
+		for i, v := range op.Key {
 			switch v {
 			case record.Unchanged:
 				cond[i] = pgCondSkip
@@ -400,12 +401,12 @@ func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
 		values := make([]any, 0, len(s.cols))
 		for i, on := range set {
 			if on {
-				values = append(values, op.row[i])
+				values = append(values, op.Row[i])
 			}
 		}
 		for i, c := range cond {
 			if c == pgCondEq {
-				values = append(values, op.key[i])
+				values = append(values, op.Key[i])
 			}
 		}
 		expect := int64(-1)
@@ -414,7 +415,7 @@ func (a *pgApply) queueOne(ctx context.Context, op applyOp) error {
 		}
 		return a.exec(ctx, tab, s, values, expect)
 	}
-	return fmt.Errorf("applying changes to %s: unexpected operation %d", tab.name, op.kind)
+	return fmt.Errorf("applying changes to %s: unexpected operation %d", tab.name, op.Kind)
 }
 
 // applyShapeKey names a statement shape from its kind, the columns it sets
