@@ -203,3 +203,19 @@ type RawLoader interface {
 	// LoadRaw writes b into t (columns in t's order, matching the batch) in one transaction.
 	LoadRaw(ctx context.Context, t *record.Table, b *RawBatch) error
 }
+
+// SchemaChanger applies a source's DDL to target tables during change
+// processing (ChangeProcessingDdlHandlingPolicy). t names the target table
+// (schema and name as on the target). Every method is idempotent: a change
+// already made (the column already added, dropped or renamed) is not an
+// error, so a replay after a crash is safe.
+type SchemaChanger interface {
+	// AddColumn adds col (nullable: the table's existing rows have no value).
+	AddColumn(ctx context.Context, t *record.Table, col record.Column) error
+	// DropColumn removes the column name.
+	DropColumn(ctx context.Context, t *record.Table, name string) error
+	// RenameColumn renames from to to (nothing when from is gone and to exists).
+	RenameColumn(ctx context.Context, t *record.Table, from, to string) error
+	// RetypeColumn gives col.Name the type col.Type maps to, converting its values.
+	RetypeColumn(ctx context.Context, t *record.Table, col record.Column) error
+}

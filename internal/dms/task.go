@@ -1,6 +1,9 @@
 package dms
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Replication task statuses.
 const (
@@ -84,6 +87,10 @@ type ReplicationTask struct {
 	CDCPublication string `json:",omitempty"`
 	// FullLoadDone says the full load of a full-load-and-cdc run finished.
 	FullLoadDone bool `json:",omitempty"`
+	// CDCShapes are, per source table ("schema.table") altered by DDL
+	// since the task started, the table's shape (a record.Table in JSON)
+	// that the target reflects.
+	CDCShapes map[string]json.RawMessage `json:",omitempty"`
 	// RunningSince is when the current run reported running.
 	RunningSince time.Time
 	Stats        TaskStats

@@ -168,12 +168,19 @@ func acctCheck(s side) string {
 // converge waits until the target's rows equal the source's.
 func converge(t *testing.T, src, tgt side) {
 	t.Helper()
+	convergeOn(t, src, tgt, acctCheck(src), acctCheck(tgt))
+}
+
+// convergeOn waits until the rows of tgtQuery on the target equal those
+// of srcQuery on the source ({{s}} is each side's schema).
+func convergeOn(t *testing.T, src, tgt side, srcQuery, tgtQuery string) {
+	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	var want, got string
 	var wrows, grows []string
 	for time.Now().Before(deadline) {
-		want, wrows = checksum(t, src, subst(acctCheck(src), "{{s}}", src.schema))
-		got, grows = checksum(t, tgt, subst(acctCheck(tgt), "{{s}}", tgt.schema))
+		want, wrows = checksum(t, src, subst(srcQuery, "{{s}}", src.schema))
+		got, grows = checksum(t, tgt, subst(tgtQuery, "{{s}}", tgt.schema))
 		if want == got {
 			return
 		}
@@ -196,28 +203,13 @@ func TestCDCConvergence(t *testing.T) {
 }
 
 func runCDCConvergence(t *testing.T, pairName string, batch bool) {
-	from, to, _ := strings.Cut(pairName, "-")
-	pick := func(kind string) side {
-		if kind == "pg" {
-			return pgSide(t)
-		}
-		return mariaSide(t)
-	}
-	src, tgt := pick(from), pick(to)
-	if tgt.family == "pg" {
-		tgt.schema = "app"
-	}
+	src, tgt := pairSides(t, pairName)
 	execScript(t, src, subst(strings.Join(sourceDDL(src), ";\n"), "{{s}}", src.schema))
 	s := startServer(t)
 	c := s.client(t)
 	ctx := ctxT(t)
-	ri := createInstance(t, ctx, c, "cdc")
-	se := createEndpoint(t, c, endpointArgs{id: "src", engine: src.engine, typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
-	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: tgt.engine, typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
-	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
-	mappings := subst(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"{{src}}","table-name":"%"},"rule-action":"include"},
-{"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"{{src}}"},"rule-action":"rename","value":"{{tgt}}"}]}`,
-		"{{src}}", src.schema, "{{tgt}}", tgt.schema)
+	p := newPair(t, c, "cdc", src, tgt)
+	mappings := allTablesInto(src, tgt)
 	// Row-level validation runs on the transactional pairs: the first
 	// validation against the load snapshot, then every row CDC touches.
 	settings := fmt.Sprintf(`{"TargetMetadata":{"BatchApplyEnabled":%v,"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false},"FullLoadSettings":{"CommitRate":2000},"ValidationSettings":{"EnableValidation":%v}}`, batch, !batch)

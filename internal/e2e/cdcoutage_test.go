@@ -36,10 +36,7 @@ func runOutage(t *testing.T, down func() (stop, start func() error)) {
 	s := startServer(t)
 	c := s.client(t)
 	ctx := ctxT(t)
-	ri := createInstance(t, ctx, c, "outage")
-	se := createEndpoint(t, c, endpointArgs{id: "src", engine: src.engine, typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
-	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: tgt.engine, typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
-	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
+	p := newPair(t, c, "outage", src, tgt)
 	mappings := subst(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"},
 {"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"public"},"rule-action":"rename","value":"{{tgt}}"}]}`, "{{tgt}}", tgt.schema)
 	arn := createTask(t, p, "outage-task", "full-load-and-cdc", mappings,

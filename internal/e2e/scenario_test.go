@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	dmssdk "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
@@ -216,17 +217,7 @@ func TestScenarios(t *testing.T) {
 }
 
 func runScenario(t *testing.T, dir, pairName string, exp *scenarioExpect) {
-	from, to, _ := strings.Cut(pairName, "-")
-	pick := func(kind string) side {
-		if kind == "pg" {
-			return pgSide(t)
-		}
-		return mariaSide(t)
-	}
-	src, tgt := pick(from), pick(to)
-	if tgt.family == "pg" {
-		tgt.schema = "app" // the target schema the mappings rename {{src}} to
-	}
+	src, tgt := pairSides(t, pairName)
 	script, err := os.ReadFile(filepath.Join(dir, "source."+src.family+".sql"))
 	if err != nil {
 		t.Fatal(err)
@@ -240,11 +231,7 @@ func runScenario(t *testing.T, dir, pairName string, exp *scenarioExpect) {
 
 	s := startServer(t)
 	c := s.client(t)
-	ctx := ctxT(t)
-	ri := createInstance(t, ctx, c, "scn")
-	se := createEndpoint(t, c, endpointArgs{id: "src", engine: src.engine, typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
-	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: tgt.engine, typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
-	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
+	p := newPair(t, c, "scn", src, tgt)
 	arn := createTask(t, p, "scn-task", "full-load", subst(string(mappings), "{{src}}", src.schema, "{{tgt}}", tgt.schema), string(settings))
 	task := runTask(t, c, arn, "start-replication")
 	if aws.ToString(task.StopReason) != "Stop Reason FULL_LOAD_ONLY_FINISHED" {
@@ -294,4 +281,38 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pairSides starts the databases of a pair named "pg-maria" (source-target);
+// a PostgreSQL target's schema is app, the one the tests' mappings rename
+// the source schema to.
+func pairSides(t *testing.T, pairName string) (src, tgt side) {
+	from, to, _ := strings.Cut(pairName, "-")
+	pick := func(kind string) side {
+		if kind == "pg" {
+			return pgSide(t)
+		}
+		return mariaSide(t)
+	}
+	src, tgt = pick(from), pick(to)
+	if tgt.family == "pg" {
+		tgt.schema = "app"
+	}
+	return src, tgt
+}
+
+// newPair creates an instance and the endpoints of src and tgt.
+func newPair(t *testing.T, c *dmssdk.Client, id string, src, tgt side) pair {
+	ri := createInstance(t, ctxT(t), c, id)
+	se := createEndpoint(t, c, endpointArgs{id: "src", engine: src.engine, typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
+	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: tgt.engine, typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
+	return pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
+}
+
+// allTablesInto are table mappings that select every table of src's schema
+// and rename the schema to tgt's.
+func allTablesInto(src, tgt side) string {
+	return subst(`{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"{{src}}","table-name":"%"},"rule-action":"include"},
+{"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"{{src}}"},"rule-action":"rename","value":"{{tgt}}"}]}`,
+		"{{src}}", src.schema, "{{tgt}}", tgt.schema)
 }

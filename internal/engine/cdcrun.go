@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type cdcRun struct {
 	t            *dms.ReplicationTask
 	settings     *tasksettings.Settings
 	plans        []*mapping.TablePlan
+	maps         *mapping.Mappings
 	src, tgt     connector.Conn
 	srcEP, tgtEP *dms.Endpoint
 	source       fullload.Source
@@ -68,35 +70,40 @@ func heartbeat(src *dms.Endpoint) time.Duration {
 func targetTables(plans []*mapping.TablePlan, settings *tasksettings.Settings) map[string]*connector.TargetTable {
 	out := map[string]*connector.TargetTable{}
 	for _, p := range plans {
-		p := p
-		tt := *p.Target
-		if s := settings.TargetMetadata.TargetSchema; s != "" {
-			tt.Schema = s
-		}
-		pos := make([]int, len(p.SourceColumns))
-		for i, c := range p.SourceColumns {
-			pos[i] = -1
-			for j := range p.Source.Columns {
-				if p.Source.Columns[j].Name == c {
-					pos[i] = j
-				}
-			}
-		}
-		out[p.Source.Schema+"."+p.Source.Name] = &connector.TargetTable{
-			Target: &tt,
-			Key:    tt.Key(),
-			Transform: func(src record.Row) (record.Row, error) {
-				in := make(record.Row, len(pos))
-				for i, j := range pos {
-					if j >= 0 && j < len(src) {
-						in[i] = src[j]
-					}
-				}
-				return p.Transform(in, mapping.RowMeta{Operation: "UPDATE", Timestamp: time.Now().UTC()})
-			},
-		}
+		out[p.Source.Schema+"."+p.Source.Name] = targetTable(p, settings)
 	}
 	return out
+}
+
+// targetTable is where the changes of p's source table go: rows in the
+// source table's column order become target rows by p's rules.
+func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connector.TargetTable {
+	tt := *p.Target
+	if s := settings.TargetMetadata.TargetSchema; s != "" {
+		tt.Schema = s
+	}
+	pos := make([]int, len(p.SourceColumns))
+	for i, c := range p.SourceColumns {
+		pos[i] = -1
+		for j := range p.Source.Columns {
+			if p.Source.Columns[j].Name == c {
+				pos[i] = j
+			}
+		}
+	}
+	return &connector.TargetTable{
+		Target: &tt,
+		Key:    tt.Key(),
+		Transform: func(src record.Row) (record.Row, error) {
+			in := make(record.Row, len(pos))
+			for i, j := range pos {
+				if j >= 0 && j < len(src) {
+					in[i] = src[j]
+				}
+			}
+			return p.Transform(in, mapping.RowMeta{Operation: "UPDATE", Timestamp: time.Now().UTC()})
+		},
+	}
 }
 
 // runWithCDC runs a cdc or full-load-and-cdc task: the full load (when
@@ -123,6 +130,22 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		return fail("%v", err)
 	}
 	slot, pub := cdcNames(t, r.srcEP)
+	save := func(fn func(t *dms.ReplicationTask)) error {
+		return e.svc.SaveCDCState(context.WithoutCancel(ctx), t.ARN, t.RunID, fn)
+	}
+	// The tables' shapes the target reflects (altered by DDL in an earlier
+	// run) are those the capture starts from.
+	targets := targetTables(r.plans, r.settings)
+	changer, _ := r.tgt.(connector.SchemaChanger)
+	shapes := newShapeTracker(r.maps, r.settings, r.plans, t.CDCShapes, targets, changer,
+		func(key string, shape json.RawMessage) error {
+			return save(func(t *dms.ReplicationTask) {
+				if t.CDCShapes == nil {
+					t.CDCShapes = map[string]json.RawMessage{}
+				}
+				t.CDCShapes[key] = shape
+			})
+		}, log)
 	sources := make([]*record.Table, 0, len(r.plans))
 	for _, p := range r.plans {
 		// PostgreSQL refuses UPDATE and DELETE on a published table that has
@@ -132,13 +155,10 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			log.Warn("table without a primary key: its changes are not captured", "table", p.Source.QualifiedName())
 			continue
 		}
-		sources = append(sources, p.Source)
+		sources = append(sources, shapes.known[p.Source.Schema+"."+p.Source.Name])
 	}
 	req := &connector.CDCRequest{SlotName: slot, Publication: pub, Plugin: "pgoutput", Tables: sources,
 		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: heartbeat(r.srcEP)}
-	save := func(fn func(t *dms.ReplicationTask)) error {
-		return e.svc.SaveCDCState(context.WithoutCancel(ctx), t.ARN, t.RunID, fn)
-	}
 	from := t.RecoveryCheckpoint
 	resume := r.resume && from != ""
 	stopAfter := ""
@@ -235,20 +255,21 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		}
 	}
 	req.NoSnapshot = true
-	targets := targetTables(r.plans, r.settings)
 	cp := &checkpointer{e: e, t: t, log: log}
 	if r.settings.ValidationSettings.EnableValidation || validationOnly {
 		src, ok1 := r.source.(validate.Source)
 		tgt, ok2 := r.target.(validate.Target)
 		if ok1 && ok2 {
-			cp.validator = newCDCValidator(e, t, r.settings, src, tgt, r.plans, targets, log)
+			// The validator keeps the tables as they are now (its own copy:
+			// DDL replaces the applier's entries while it runs).
+			cp.validator = newCDCValidator(e, t, r.settings, src, tgt, r.plans, maps.Clone(targets), log)
 			vctx, stop := context.WithCancel(ctx)
 			defer stop()
 			go cp.validator.run(vctx)
 		}
 	}
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
-		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log}
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Shapes: shapes}
 	if !validationOnly {
 		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
 	}

@@ -205,7 +205,7 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 		_ = e.svc.TaskProgress(ctx, t.ARN, t.RunID, func(st *dms.TaskStats) { st.FullLoadStartDate = e.svc.Time() })
 	}
 	if t.MigrationType != dms.MigrationFullLoad {
-		return e.runWithCDC(ctx, &cdcRun{t: started, settings: settings, plans: plans, src: src, tgt: tgt, srcEP: srcEP, tgtEP: tgtEP,
+		return e.runWithCDC(ctx, &cdcRun{t: started, settings: settings, plans: plans, maps: maps, src: src, tgt: tgt, srcEP: srcEP, tgtEP: tgtEP,
 			source: source, target: target, rep: rep, previous: previous, resume: resume, log: log})
 	}
 	stopFlush := rep.flushEvery(ctx, time.Second)

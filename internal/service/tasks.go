@@ -314,6 +314,8 @@ func (s *Service) StartTask(ctx context.Context, spec StartSpec) (*dms.Replicati
 		t.Stats.StopDate = time.Time{}
 		if spec.Type != dms.ResumeProcessing {
 			t.Stats = dms.TaskStats{FreshStartDate: now, StartDate: now}
+			// A fresh start forgets where change processing was.
+			t.RecoveryCheckpoint, t.FullLoadDone, t.CDCShapes = "", false, nil
 		}
 		return nil
 	})

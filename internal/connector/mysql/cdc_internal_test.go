@@ -304,8 +304,8 @@ func TestCDCTruncateTarget(t *testing.T) {
 		{"TRUNCATE `db` . `t`", tableKey{"db", "t"}},
 		{"TRUNCATE TABLE", tableKey{}},
 	} {
-		if got := truncateTarget(tc.q, "db"); got != tc.want {
-			t.Errorf("truncateTarget(%q) = %v, want %v", tc.q, got, tc.want)
+		if got := statementTable(tc.q, "db"); got != tc.want {
+			t.Errorf("statementTable(%q) = %v, want %v", tc.q, got, tc.want)
 		}
 	}
 	if got := skipSQLComments("  /* x */ -- y\n# z\n BEGIN"); got != "BEGIN" {

@@ -39,6 +39,24 @@ type binlogStream struct {
 	last    time.Time           // when a transaction was last delivered
 	skipped *record.Transaction // the last transaction not delivered (no captured changes)
 	warned  map[string]bool
+	// reload reads a captured table's definition again (after ALTER TABLE).
+	reload func(ctx context.Context, t *record.Table) (*record.Table, map[string]*charsetConv, error)
+}
+
+// reloadTable replaces the definition of the captured table t by the one
+// the server has now: the rows logged after an ALTER TABLE have the new
+// shape, which their changes carry (record.Change.Table) so the engine
+// can bring the target along.
+func (s *binlogStream) reloadTable(ctx context.Context, t *record.Table) error {
+	nt, convs, err := s.reload(ctx, t)
+	if err != nil {
+		return fmt.Errorf("reading the definition of %s after ALTER TABLE: %w", t.QualifiedName(), err)
+	}
+	k := tableKey{t.Schema, t.Name}
+	s.tables[k], s.convs[k] = nt, convs
+	clear(s.byID) // table maps name the new definition from now on
+	slog.InfoContext(ctx, "mysql cdc: table altered", "table", t.QualifiedName(), "columns", len(nt.Columns))
+	return nil
 }
 
 // run reads events until an error.
@@ -273,10 +291,18 @@ func (s *binlogStream) query(ctx context.Context, h eventHeader, q binlogQuery) 
 		Position:   binlogPos{file: s.file, pos: uint64(h.logPos)}.String(),
 	}
 	if word == "TRUNCATE" {
-		if t := s.lookup(truncateTarget(text, q.schema)); t != nil {
+		if t := s.lookup(statementTable(text, q.schema)); t != nil {
 			tx.Changes = []record.Change{{Op: record.OpTruncate, Table: t}}
 		}
 		return s.deliver(ctx, tx)
+	}
+	if word == "ALTER" && s.reload != nil {
+		if t := s.lookup(statementTable(text, q.schema)); t != nil {
+			if err := s.reloadTable(ctx, t); err != nil {
+				return err
+			}
+			return s.deliver(ctx, tx)
+		}
 	}
 	if s.schemas[q.schema] {
 		slog.InfoContext(ctx, "mysql cdc: DDL in the binary log is not applied", "schema", q.schema,
@@ -390,13 +416,19 @@ func sqlFirstWord(q string) string {
 	return q
 }
 
-// truncateTarget reads the table of "TRUNCATE [TABLE] [db.]tbl"; db is
-// the statement's default database.
-func truncateTarget(q, db string) tableKey {
-	rest := strings.TrimSpace(q[len("TRUNCATE"):])
-	rest = skipSQLComments(rest)
-	if w := sqlFirstWord(rest); strings.EqualFold(w, "TABLE") {
-		rest = skipSQLComments(rest[len(w):])
+// statementTable reads the table of a statement about one table:
+// "TRUNCATE [TABLE] [db.]tbl", "ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS]
+// [db.]tbl ..."; db is the statement's default database.
+func statementTable(q, db string) tableKey {
+	rest := skipSQLComments(strings.TrimSpace(q[len(sqlFirstWord(q)):]))
+	for {
+		w := sqlFirstWord(rest)
+		switch strings.ToUpper(w) {
+		case "TABLE", "ONLINE", "IGNORE", "IF", "EXISTS":
+			rest = skipSQLComments(rest[len(w):])
+			continue
+		}
+		break
 	}
 	first, rest, ok := readSQLIdent(rest)
 	if !ok {

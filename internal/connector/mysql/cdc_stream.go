@@ -191,6 +191,7 @@ func (c *Conn) Stream(ctx context.Context, req *connector.CDCRequest, from strin
 	if s.convs, err = c.columnCharsets(ctx, req.Tables); err != nil {
 		return err
 	}
+	s.reload = c.reloadTable
 	w, stop, err := c.openBinlog(ctx, start)
 	if err != nil {
 		return err
@@ -346,4 +347,22 @@ func (c *Conn) columnCharsets(ctx context.Context, tables []*record.Table) (map[
 		return nil, classify(ctx, "reading the character sets of columns", err, 0)
 	}
 	return out, nil
+}
+
+// reloadTable reads the definition of the source table t as it is now.
+func (c *Conn) reloadTable(ctx context.Context, t *record.Table) (*record.Table, map[string]*charsetConv, error) {
+	all, err := c.Tables(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, nt := range all {
+		if nt.Schema == t.Schema && nt.Name == t.Name {
+			convs, err := c.columnCharsets(ctx, []*record.Table{nt})
+			if err != nil {
+				return nil, nil, err
+			}
+			return nt, convs[tableKey{nt.Schema, nt.Name}], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("table %s no longer exists on the source", t.QualifiedName())
 }

@@ -34,21 +34,28 @@ func (c *Conn) targetDatabase(t *record.Table) (string, error) {
 	return t.Schema, nil
 }
 
+// targetSession is what writing to target table t takes: its database,
+// the server's flavor and the pool.
+func (c *Conn) targetSession(ctx context.Context, t *record.Table) (string, serverFlavor, *sql.DB, error) {
+	db, err := c.targetDatabase(t)
+	if err != nil {
+		return "", serverFlavor{}, nil, err
+	}
+	f, err := c.flavor(ctx)
+	if err != nil {
+		return "", serverFlavor{}, nil, err
+	}
+	pool, err := c.dataDB()
+	return db, f, pool, err
+}
+
 // PrepareTable creates the database if missing, then per prep keeps
 // (DO_NOTHING), drops and re-creates (DROP_AND_CREATE) or empties
 // (TRUNCATE_BEFORE_LOAD) the table, creating it when missing: InnoDB,
 // utf8mb4, columns typed per TYPES.md, the primary key and unique keys
 // inline unless deferPK.
 func (c *Conn) PrepareTable(ctx context.Context, t *record.Table, prep connector.TablePrep, deferPK bool) error {
-	db, err := c.targetDatabase(t)
-	if err != nil {
-		return err
-	}
-	f, err := c.flavor(ctx)
-	if err != nil {
-		return err
-	}
-	pool, err := c.dataDB()
+	db, f, pool, err := c.targetSession(ctx, t)
 	if err != nil {
 		return err
 	}

@@ -129,11 +129,7 @@ func createTable(ctx context.Context, pg *pgx.Conn, t *record.Table, deferPK boo
 	}
 	defs := make([]string, 0, len(t.Columns)+1)
 	for _, col := range t.Columns {
-		typ := targetType(col.Type)
-		if col.Type.Engine == Engine && known[col.Type.Native] {
-			typ = col.Type.Native
-		}
-		def := quoteIdent(col.Name) + " " + typ
+		def := quoteIdent(col.Name) + " " + columnType(col, known)
 		if !col.Nullable {
 			def += " NOT NULL"
 		}
@@ -143,6 +139,15 @@ func createTable(ctx context.Context, pg *pgx.Conn, t *record.Table, deferPK boo
 		defs = append(defs, "PRIMARY KEY ("+quoteIdents(t.PrimaryKey)+")")
 	}
 	return "CREATE TABLE " + quoteTable(t.Schema, t.Name) + " (\n\t" + strings.Join(defs, ",\n\t") + "\n)", nil
+}
+
+// columnType is the type a target column gets: its native type when it is
+// a PostgreSQL type the target knows, else the type its Kind maps to.
+func columnType(col record.Column, known map[string]bool) string {
+	if col.Type.Engine == Engine && known[col.Type.Native] {
+		return col.Type.Native
+	}
+	return targetType(col.Type)
 }
 
 // knownTypes says which of t's native PostgreSQL types exist on the target

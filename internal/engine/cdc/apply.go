@@ -21,6 +21,10 @@ type applier struct {
 	changes    int
 	oldest     time.Time
 	suspended  map[string]bool
+	// received is the position after the last transaction received; ddls
+	// the DDL statements applied since the last commit, per table.
+	received string
+	ddls     map[string]int64
 }
 
 func (a *applier) loop(ctx context.Context, ch <-chan item) error {
@@ -63,12 +67,19 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 				}
 				return ErrStopPositionReached
 			}
+			if a.job.Shapes != nil {
+				var err error
+				if it.tx, err = a.alterShapes(ctx, it.tx, batch); err != nil {
+					return err
+				}
+			}
 			if len(a.pending) == 0 {
 				a.oldest = it.received
 				timer.Reset(idleFlush)
 			}
 			a.pending = append(a.pending, it.tx)
 			a.changes += len(it.tx.Changes)
+			a.received = it.tx.Position
 		}
 		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait)
 		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch) {
@@ -131,6 +142,7 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 			}
 		}
 	}
+	a.countDDLs(applied)
 	latency := time.Since(last.CommitTime)
 	if err := a.job.Checkpoints.Checkpoint(context.WithoutCancel(ctx), last.Position, applied, latency); err != nil {
 		return fmt.Errorf("record the CDC checkpoint: %w", err)

@@ -54,6 +54,22 @@ type Job struct {
 	// OnApplyError, when set, records a change the target rejected under a
 	// LOG_ERROR policy (awsdms_apply_exceptions).
 	OnApplyError func(ctx context.Context, c record.Change, err error)
+	// Shapes, when set, follows the shapes of the source tables: before a
+	// change whose table's shape differs from the one the target reflects
+	// (source DDL), what came before is committed and Shapes brings the
+	// target and Tables along.
+	Shapes ShapeTracker
+}
+
+// ShapeTracker follows source DDL for a run.
+type ShapeTracker interface {
+	// Altered says whether the shape of c.Table differs from the one the
+	// target reflects for that table.
+	Altered(c *record.Change) bool
+	// Alter brings the target table of t and its entry in tables to t's
+	// shape as the task's DDL policy says; it returns the number of DDL
+	// statements applied to the target.
+	Alter(ctx context.Context, tables map[string]*connector.TargetTable, t *record.Table) (int, error)
 }
 
 // StopPosition is a CdcStopPosition.
@@ -144,8 +160,8 @@ type item struct {
 }
 
 // runOnce streams and applies until an error; it returns the last checkpoint.
-func runOnce(ctx context.Context, job *Job, log *slog.Logger) (string, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
+func runOnce(parent context.Context, job *Job, log *slog.Logger) (string, error) {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	ch := make(chan item, 1024)
 	streamErr := make(chan error, 1)
@@ -167,7 +183,8 @@ func runOnce(ctx context.Context, job *Job, log *slog.Logger) (string, error) {
 	for range ch {
 	}
 	serr := <-streamErr
-	if err == nil && serr != nil && !errors.Is(serr, context.Canceled) && ctx.Err() == nil {
+	// A stream that ended by itself, not because the run is ending, failed.
+	if err == nil && serr != nil && parent.Err() == nil {
 		err = fmt.Errorf("reading changes from the source: %w", serr)
 	}
 	if err == nil && serr != nil && errors.Is(serr, connector.ErrConnectionLost) {
