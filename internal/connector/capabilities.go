@@ -218,4 +218,6 @@ type SchemaChanger interface {
 	RenameColumn(ctx context.Context, t *record.Table, from, to string) error
 	// RetypeColumn gives col.Name the type col.Type maps to, converting its values.
 	RetypeColumn(ctx context.Context, t *record.Table, col record.Column) error
+	// DropTable drops t when it exists.
+	DropTable(ctx context.Context, t *record.Table) error
 }

@@ -71,7 +71,7 @@ func newShapeTracker(maps *mapping.Mappings, settings *tasksettings.Settings, pl
 
 // Altered says whether c's table shape differs from the one the target reflects.
 func (s *shapeTracker) Altered(c *record.Change) bool {
-	if c.Table == nil || c.Op == record.OpTruncate {
+	if c.Table == nil || c.Op == record.OpTruncate || c.Op == record.OpDropTable {
 		return false
 	}
 	known := s.known[c.Table.Schema+"."+c.Table.Name]
@@ -124,6 +124,28 @@ func (s *shapeTracker) Alter(ctx context.Context, tables map[string]*connector.T
 		return applied, fmt.Errorf("recording the table's new shape: %w", err)
 	}
 	return applied, nil
+}
+
+// Dropped drops the target table of t when HandleSourceTableDropped says
+// so and the target can; either way the table's later changes (were it
+// created again) are not applied.
+func (s *shapeTracker) Dropped(ctx context.Context, tables map[string]*connector.TargetTable, t *record.Table) (int, error) {
+	k := t.Schema + "." + t.Name
+	tt := tables[k]
+	if tt == nil {
+		return 0, nil
+	}
+	delete(tables, k)
+	delete(s.known, k)
+	if !s.settings.ChangeProcessingDdlHandlingPolicy.HandleSourceTableDropped || s.changer == nil {
+		s.log.Warn("source table dropped; the target table is kept (HandleSourceTableDropped is false or the target cannot drop it)", "table", k)
+		return 0, nil
+	}
+	if err := s.changer.DropTable(ctx, tt.Target); err != nil {
+		return 0, err
+	}
+	s.log.Info("source table dropped; target table dropped", "table", k, "target", tt.Target.Schema+"."+tt.Target.Name)
+	return 1, nil
 }
 
 // applyOps applies ops to the target table tgt, naming columns as the old

@@ -11,6 +11,8 @@ const (
 	OpDelete
 	// OpTruncate empties the table (Before and After are nil).
 	OpTruncate
+	// OpDropTable: the source table was dropped (Before and After are nil).
+	OpDropTable
 )
 
 func (o ChangeOp) String() string {
@@ -23,6 +25,8 @@ func (o ChangeOp) String() string {
 		return "D"
 	case OpTruncate:
 		return "T"
+	case OpDropTable:
+		return "X"
 	}
 	return "?"
 }

@@ -3,6 +3,7 @@ package mysql
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"testing"
 
@@ -292,7 +293,7 @@ func TestCDCUUIDText(t *testing.T) {
 	}
 }
 
-func TestCDCTruncateTarget(t *testing.T) {
+func TestCDCStatementTables(t *testing.T) {
 	for _, tc := range []struct {
 		q    string
 		want tableKey
@@ -303,9 +304,23 @@ func TestCDCTruncateTarget(t *testing.T) {
 		{"TRUNCATE /* c */ TABLE `we``ird`.`x.y`", tableKey{"we`ird", "x.y"}},
 		{"TRUNCATE `db` . `t`", tableKey{"db", "t"}},
 		{"TRUNCATE TABLE", tableKey{}},
+		{"ALTER TABLE t ADD COLUMN c int", tableKey{"db", "t"}},
+		{"ALTER ONLINE IGNORE TABLE IF EXISTS `o`.`t``x` RENAME COLUMN a TO b", tableKey{"o", "t`x"}},
+		{"alter /* c */ table x.y drop column z", tableKey{"x", "y"}},
 	} {
 		if got := statementTable(tc.q, "db"); got != tc.want {
 			t.Errorf("statementTable(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	for q, want := range map[string]string{
+		"DROP TABLE t": "[{db t}]",
+		"DROP TABLE IF EXISTS `a`, o.b /* generated */": "[{db a} {o b}]",
+		"drop table `x`.`y` , z CASCADE":                "[{x y} {db z}]",
+		"DROP TEMPORARY TABLE t":                        "[]",
+		"DROP VIEW v":                                   "[]",
+	} {
+		if got := fmt.Sprint(droppedTables(q, "db")); got != want {
+			t.Errorf("droppedTables(%q) = %s, want %s", q, got, want)
 		}
 	}
 	if got := skipSQLComments("  /* x */ -- y\n# z\n BEGIN"); got != "BEGIN" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -296,6 +297,16 @@ func (s *binlogStream) query(ctx context.Context, h eventHeader, q binlogQuery) 
 		}
 		return s.deliver(ctx, tx)
 	}
+	if word == "DROP" {
+		for _, k := range droppedTables(text, q.schema) {
+			if t := s.lookup(k); t != nil {
+				tx.Changes = append(tx.Changes, record.Change{Op: record.OpDropTable, Table: t})
+			}
+		}
+		if len(tx.Changes) > 0 {
+			return s.deliver(ctx, tx)
+		}
+	}
 	if word == "ALTER" && s.reload != nil {
 		if t := s.lookup(statementTable(text, q.schema)); t != nil {
 			if err := s.reloadTable(ctx, t); err != nil {
@@ -420,29 +431,61 @@ func sqlFirstWord(q string) string {
 // "TRUNCATE [TABLE] [db.]tbl", "ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS]
 // [db.]tbl ..."; db is the statement's default database.
 func statementTable(q, db string) tableKey {
+	k, _, _ := readTableName(skipWords(q[len(sqlFirstWord(q)):], "TABLE", "ONLINE", "IGNORE", "IF", "EXISTS"), db)
+	return k
+}
+
+// droppedTables reads the tables of "DROP TABLE [IF EXISTS] [db.]tbl [,
+// [db.]tbl]..."; nil for any other statement (DROP TEMPORARY TABLE too:
+// temporary tables are not captured).
+func droppedTables(q, db string) []tableKey {
 	rest := skipSQLComments(strings.TrimSpace(q[len(sqlFirstWord(q)):]))
+	if w := sqlFirstWord(rest); !strings.EqualFold(w, "TABLE") {
+		return nil
+	}
+	rest = skipWords(rest, "TABLE", "IF", "EXISTS")
+	var out []tableKey
 	for {
-		w := sqlFirstWord(rest)
-		switch strings.ToUpper(w) {
-		case "TABLE", "ONLINE", "IGNORE", "IF", "EXISTS":
-			rest = skipSQLComments(rest[len(w):])
-			continue
-		}
-		break
-	}
-	first, rest, ok := readSQLIdent(rest)
-	if !ok {
-		return tableKey{}
-	}
-	rest = strings.TrimLeft(rest, " \t\r\n")
-	if strings.HasPrefix(rest, ".") {
-		second, _, ok := readSQLIdent(strings.TrimLeft(rest[1:], " \t\r\n"))
+		k, r, ok := readTableName(rest, db)
 		if !ok {
-			return tableKey{}
+			return out
 		}
-		return tableKey{first, second}
+		out = append(out, k)
+		r = skipSQLComments(strings.TrimLeft(r, " \t\r\n"))
+		if !strings.HasPrefix(r, ",") {
+			return out
+		}
+		rest = skipSQLComments(strings.TrimLeft(r[1:], " \t\r\n"))
 	}
-	return tableKey{db, first}
+}
+
+// skipWords skips the leading words of s (and comments) that are among words.
+func skipWords(s string, words ...string) string {
+	s = skipSQLComments(strings.TrimSpace(s))
+	for {
+		w := sqlFirstWord(s)
+		if w == "" || !slices.ContainsFunc(words, func(x string) bool { return strings.EqualFold(x, w) }) {
+			return s
+		}
+		s = skipSQLComments(s[len(w):])
+	}
+}
+
+// readTableName reads "[db.]tbl" at the start of s.
+func readTableName(s, db string) (k tableKey, rest string, ok bool) {
+	first, rest, ok := readSQLIdent(s)
+	if !ok {
+		return tableKey{}, s, false
+	}
+	r := strings.TrimLeft(rest, " \t\r\n")
+	if strings.HasPrefix(r, ".") {
+		second, rest, ok := readSQLIdent(strings.TrimLeft(r[1:], " \t\r\n"))
+		if !ok {
+			return tableKey{}, s, false
+		}
+		return tableKey{first, second}, rest, true
+	}
+	return tableKey{db, first}, rest, true
 }
 
 // readSQLIdent reads a bare or backquoted identifier.

@@ -53,6 +53,17 @@ func (c *Conn) RetypeColumn(ctx context.Context, t *record.Table, col record.Col
 	})
 }
 
+// DropTable drops t when it exists.
+func (c *Conn) DropTable(ctx context.Context, t *record.Table) error {
+	db, _, pool, err := c.targetSession(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer c.forgetTargetColumns(db, t.Name)
+	_, err = pool.ExecContext(ctx, "DROP TABLE IF EXISTS "+qualified(db, t.Name))
+	return classify(ctx, "dropping "+tableLabel(db, t.Name), err, 0)
+}
+
 // alter runs ALTER TABLE t <clause> where clause is made from the table's
 // columns as they are now ("" = nothing to do), then forgets the cached
 // columns of t.

@@ -57,6 +57,19 @@ func (c *Conn) RetypeColumn(ctx context.Context, t *record.Table, col record.Col
 	})
 }
 
+// DropTable drops t when it exists.
+func (c *Conn) DropTable(ctx context.Context, t *record.Table) error {
+	pg, err := c.data.acquire(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer c.data.release(pg)
+	defer c.forgetTarget(t)
+	name := quoteTable(t.Schema, t.Name)
+	_, err = pg.Exec(ctx, "DROP TABLE IF EXISTS "+name)
+	return classify(ctx, pg, "dropping "+name, err)
+}
+
 // alter runs ALTER TABLE t <clause> (no statement when clause is "") and
 // forgets what was cached about t.
 func (c *Conn) alter(ctx context.Context, t *record.Table, doing string, clause func(pg *pgx.Conn) (string, error)) error {

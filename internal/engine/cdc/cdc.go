@@ -70,6 +70,9 @@ type ShapeTracker interface {
 	// shape as the task's DDL policy says; it returns the number of DDL
 	// statements applied to the target.
 	Alter(ctx context.Context, tables map[string]*connector.TargetTable, t *record.Table) (int, error)
+	// Dropped handles the source table t being dropped (its entry leaves
+	// tables); it returns the number of DDL statements applied.
+	Dropped(ctx context.Context, tables map[string]*connector.TargetTable, t *record.Table) (int, error)
 }
 
 // StopPosition is a CdcStopPosition.

@@ -23,7 +23,7 @@ func (a *applier) alterShapes(ctx context.Context, tx *record.Transaction, batch
 	for {
 		i := -1
 		for j := range tx.Changes {
-			if a.job.Shapes.Altered(&tx.Changes[j]) {
+			if tx.Changes[j].Op == record.OpDropTable || a.job.Shapes.Altered(&tx.Changes[j]) {
 				i = j
 				break
 			}
@@ -38,19 +38,26 @@ func (a *applier) alterShapes(ctx context.Context, tx *record.Transaction, batch
 		if err := a.flush(ctx, batch); err != nil {
 			return nil, err
 		}
-		t := tx.Changes[i].Table
-		n, err := a.job.Shapes.Alter(ctx, a.job.Tables, t)
+		c := tx.Changes[i]
+		var n int
+		var err error
+		rest := *tx
+		if c.Op == record.OpDropTable {
+			n, err = a.job.Shapes.Dropped(ctx, a.job.Tables, c.Table)
+			rest.Changes = tx.Changes[i+1:]
+		} else {
+			n, err = a.job.Shapes.Alter(ctx, a.job.Tables, c.Table)
+			rest.Changes = tx.Changes[i:]
+		}
 		if err != nil {
-			return nil, fmt.Errorf("applying the DDL of %s.%s: %w", t.Schema, t.Name, err)
+			return nil, fmt.Errorf("applying the DDL of %s.%s: %w", c.Table.Schema, c.Table.Name, err)
 		}
 		if n > 0 {
 			if a.ddls == nil {
 				a.ddls = map[string]int64{}
 			}
-			a.ddls[t.Schema+"."+t.Name] += int64(n)
+			a.ddls[c.Table.Schema+"."+c.Table.Name] += int64(n)
 		}
-		rest := *tx
-		rest.Changes = tx.Changes[i:]
 		tx = &rest
 	}
 }
