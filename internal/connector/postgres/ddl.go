@@ -59,20 +59,25 @@ func (c *Conn) RetypeColumn(ctx context.Context, t *record.Table, col record.Col
 
 // DropTable drops t when it exists.
 func (c *Conn) DropTable(ctx context.Context, t *record.Table) error {
-	pg, err := c.data.acquire(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer c.data.release(pg)
-	defer c.forgetTarget(t)
-	name := quoteTable(t.Schema, t.Name)
-	_, err = pg.Exec(ctx, "DROP TABLE IF EXISTS "+name)
-	return classify(ctx, pg, "dropping "+name, err)
+	return c.ddl(ctx, t, "dropping ", func(_ *pgx.Conn, name string) (string, error) {
+		return "DROP TABLE IF EXISTS " + name, nil
+	})
 }
 
-// alter runs ALTER TABLE t <clause> (no statement when clause is "") and
-// forgets what was cached about t.
+// alter runs ALTER TABLE t <clause> (no statement when clause is "").
 func (c *Conn) alter(ctx context.Context, t *record.Table, doing string, clause func(pg *pgx.Conn) (string, error)) error {
+	return c.ddl(ctx, t, doing, func(pg *pgx.Conn, name string) (string, error) {
+		sql, err := clause(pg)
+		if sql == "" || err != nil {
+			return "", err
+		}
+		return "ALTER TABLE " + name + " " + sql, nil
+	})
+}
+
+// ddl runs the statement stmt makes for t (quoted as name; none when "")
+// and forgets what was cached about t.
+func (c *Conn) ddl(ctx context.Context, t *record.Table, doing string, stmt func(pg *pgx.Conn, name string) (string, error)) error {
 	pg, err := c.data.acquire(ctx, c)
 	if err != nil {
 		return err
@@ -80,10 +85,9 @@ func (c *Conn) alter(ctx context.Context, t *record.Table, doing string, clause 
 	defer c.data.release(pg)
 	defer c.forgetTarget(t)
 	name := quoteTable(t.Schema, t.Name)
-	doing += name
-	sql, err := clause(pg)
+	sql, err := stmt(pg, name)
 	if err == nil && sql != "" {
-		_, err = pg.Exec(ctx, "ALTER TABLE "+name+" "+sql)
+		_, err = pg.Exec(ctx, sql)
 	}
-	return classify(ctx, pg, doing, err)
+	return classify(ctx, pg, doing+name, err)
 }
