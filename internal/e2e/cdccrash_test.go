@@ -1,51 +1,74 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dmssdk "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
+	"github.com/aws/aws-sdk-go-v2/service/databasemigrationservice/types"
 )
 
-// Killing Godwit (SIGKILL) while it applies changes loses and duplicates
-// nothing: after a restart the task resumes from its checkpoint and the
-// target converges, with the workload running all along.
+// Killing Godwit (SIGKILL) loses and duplicates nothing, wherever it
+// happens: during the full load, as the full load ends (cached changes
+// being applied), during transactional apply and during batch apply.
+// After a restart the task resumes from its checkpoint and the target
+// converges, with the workload running all along.
 func TestCDCSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
-	src, tgt := pgSide(t), pgSide(t)
-	tgt.schema = "app"
-	execScript(t, src, subst(sourceDDL(src)[0]+";"+sourceDDL(src)[1], "{{s}}", src.schema))
 	bin := buildGodwit(t)
+	lob := `"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false`
+	for _, tc := range []struct {
+		name     string
+		source   string // "pg" or "maria"
+		extra    int    // rows added to a PostgreSQL source table before the start, for a longer load
+		settings string
+		// ready says when to kill.
+		ready func(st types.TableStatistics) bool
+	}{
+		{"during full load", "pg", 300000, `{"TargetMetadata":{` + lob + `},"FullLoadSettings":{"CommitRate":5000}}`,
+			func(st types.TableStatistics) bool { return st.FullLoadRows > 20000 }},
+		{"as the full load ends", "pg", 0, `{"TargetMetadata":{` + lob + `}}`,
+			func(st types.TableStatistics) bool { return aws.ToString(st.TableState) == "Table completed" }},
+		{"during transactional apply", "pg", 0, `{"TargetMetadata":{` + lob + `}}`,
+			func(st types.TableStatistics) bool { return aws.ToInt64(st.AppliedUpdates) > 20 }},
+		{"during batch apply", "pg", 0, `{"TargetMetadata":{"BatchApplyEnabled":true,` + lob + `}}`,
+			func(st types.TableStatistics) bool { return aws.ToInt64(st.AppliedUpdates) > 20 }},
+		{"MariaDB source, during apply", "maria", 0, `{"TargetMetadata":{` + lob + `}}`,
+			func(st types.TableStatistics) bool { return aws.ToInt64(st.AppliedUpdates) > 20 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { runKill(t, bin, tc.source+"-pg", tc.extra, tc.settings, tc.ready) })
+	}
+}
+
+func runKill(t *testing.T, bin, pairName string, extra int, settings string, ready func(types.TableStatistics) bool) {
+	src, tgt := pairSides(t, pairName)
+	execScript(t, src, subst(strings.Join(sourceDDL(src), ";\n"), "{{s}}", src.schema))
+	if extra > 0 {
+		execScript(t, src, fmt.Sprintf("INSERT INTO public.acct SELECT g, 'owner ' || g, g * 1.5, repeat('x', 200), NULL, true, now() FROM generate_series(-%d, -1) g", extra))
+	}
 	dataDir := filepath.Join(t.TempDir(), "data")
 	p1 := startProcess(t, bin, dataDir)
 	defer p1.cmd.Process.Kill()
 	c := p1.client(t, dataDir)
 	ctx := ctxT(t)
-	ri := createInstance(t, ctx, c, "cdc-crash")
-	se := createEndpoint(t, c, endpointArgs{id: "src", engine: "postgres", typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
-	te := createEndpoint(t, c, endpointArgs{id: "tgt", engine: "postgres", typ: "target", host: tgt.host, port: tgt.port, user: tgt.user, password: tgt.pass, db: tgt.db})
-	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
-	mappings := `{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"},
-{"rule-type":"transformation","rule-id":"2","rule-name":"2","rule-target":"schema","object-locator":{"schema-name":"public"},"rule-action":"rename","value":"app"}]}`
-	arn := createTask(t, p, "cdc-crash-task", "full-load-and-cdc", mappings, `{"TargetMetadata":{"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false}}`)
+	p := newPair(t, c, "cdc-crash", src, tgt)
+	arn := createTask(t, p, "cdc-crash-task", "full-load-and-cdc", allTablesInto(src, tgt), settings)
 	w := startWorkload(t, src)
 	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until changes are being applied, then kill it mid-stream.
-	for deadline := time.Now().Add(time.Minute); ; {
-		if st := tableStats(t, c, arn)["public.acct"]; st.AppliedUpdates != nil && *st.AppliedUpdates > 20 {
-			break
-		}
+	for deadline := time.Now().Add(time.Minute); !ready(tableStats(t, c, arn)[src.schema+".acct"]); {
 		if time.Now().After(deadline) {
-			t.Fatal("change processing never got going")
+			t.Fatalf("the kill point never came: %+v", tableStats(t, c, arn)[src.schema+".acct"])
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	p1.cmd.Process.Signal(syscall.SIGKILL)
 	p1.cmd.Wait()
