@@ -144,6 +144,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	stopAfter := ""
 	stopFlush := r.rep.flushEvery(ctx, time.Second)
 	defer stopFlush()
+	mon := &cdcMonitor{}
+	state := newTaskStatus(e, r, mon, applier)
+	defer state.start(ctx)()
 
 	switch {
 	case t.MigrationType == dms.MigrationFullLoadAndCDC && !(resume && t.FullLoadDone):
@@ -163,6 +166,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			}
 			log.Info("change capture started", "position", from, "slot", slot)
 		}
+		state.setPhase(ctx, phaseFullLoad)
 		// A resumed full load reads a new snapshot; the changes replayed from
 		// the first start position converge on it (appliers are idempotent).
 		job := &fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
@@ -236,7 +240,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	}
 	req.NoSnapshot = true
 	targets := targetTables(r.plans, r.settings)
-	cp := &checkpointer{e: e, t: t, log: log}
+	cp := &checkpointer{e: e, t: t, log: log, mon: mon}
 	if r.settings.ValidationSettings.EnableValidation || validationOnly {
 		src, ok1 := r.source.(validate.Source)
 		tgt, ok2 := r.target.(validate.Target)
@@ -248,7 +252,8 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		}
 	}
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
-		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log}
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Monitor: mon}
+	state.setPhase(ctx, phaseCDC)
 	if !validationOnly {
 		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
 	}
@@ -275,12 +280,14 @@ type checkpointer struct {
 	log *slog.Logger
 	// validator re-checks the rows each commit touched (EnableValidation).
 	validator *cdcValidator
+	mon       *cdcMonitor
 }
 
 func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[string]*cdc.Counts, latency time.Duration) error {
 	if err := c.e.svc.SaveCDCState(ctx, c.t.ARN, c.t.RunID, func(t *dms.ReplicationTask) { t.RecoveryCheckpoint = pos }); err != nil {
 		return err
 	}
+	c.mon.appliedUpTo(pos)
 	for table, n := range applied {
 		schema, name, _ := strings.Cut(table, ".")
 		n := n

@@ -54,6 +54,20 @@ type Job struct {
 	// OnApplyError, when set, records a change the target rejected under a
 	// LOG_ERROR policy (awsdms_apply_exceptions).
 	OnApplyError func(ctx context.Context, c record.Change, err error)
+	// Monitor, when set, sees every transaction read from the source
+	// (latency, pending changes, awsdms_status).
+	Monitor Monitor
+}
+
+// Monitor follows what change processing reads; what is applied reaches
+// the Checkpointer. Its methods are called from the goroutine reading the
+// source stream.
+type Monitor interface {
+	// Streaming says the stream (re)starts from position from: what was
+	// read before and not checkpointed will be read again.
+	Streaming(from string)
+	// Captured is called for each transaction read, when it is read.
+	Captured(tx *record.Transaction, received time.Time)
 }
 
 // StopPosition is a CdcStopPosition.
@@ -149,11 +163,18 @@ func runOnce(ctx context.Context, job *Job, log *slog.Logger) (string, error) {
 	defer cancel(nil)
 	ch := make(chan item, 1024)
 	streamErr := make(chan error, 1)
+	if job.Monitor != nil {
+		job.Monitor.Streaming(job.From)
+	}
 	go func() {
 		defer close(ch)
 		err := job.Streamer.Stream(ctx, job.Req, job.From, func(tx *record.Transaction) error {
+			now := time.Now()
+			if job.Monitor != nil {
+				job.Monitor.Captured(tx, now)
+			}
 			select {
-			case ch <- item{tx: tx, received: time.Now()}:
+			case ch <- item{tx: tx, received: now}:
 				return nil
 			case <-ctx.Done():
 				return context.Cause(ctx)
