@@ -204,12 +204,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			}
 		}
 	case from == "":
-		// A cdc task: from CdcStartPosition, or from now.
-		switch {
-		case t.CdcStartPosition != "":
-			from = strings.TrimPrefix(t.CdcStartPosition, "checkpoint:")
-		case !t.CdcStartTime.IsZero():
-			return fail("CdcStartTime is not supported by this server yet: give CdcStartPosition (a PostgreSQL LSN or a MySQL file:position), or neither to start from now.")
+		// A cdc task: from CdcStartPosition or CdcStartTime, or from now.
+		if from, err = cdcStartFrom(ctx, streamer, t, r.srcEP); err != nil {
+			return fail("%v", err)
 		}
 		req.NoSnapshot = true
 		_ = streamer.EndCDC(ctx, req)

@@ -96,13 +96,22 @@ func ParseStopPosition(s string) (*StopPosition, error) {
 	default:
 		return nil, fmt.Errorf("CdcStopPosition %q must start with server_time: or commit_time:", s)
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, at); err == nil {
-			sp.At = t.UTC()
-			return &sp, nil
-		}
+	if t, ok := ParseTime(at); ok {
+		sp.At = t
+		return &sp, nil
 	}
 	return nil, fmt.Errorf("CdcStopPosition %q: %q is not a time like 2018-02-09T12:12:12", s, at)
+}
+
+// ParseTime reads a time as DMS takes it in CdcStopPosition and
+// CdcStartPosition ("2018-02-09T12:12:12", RFC 3339), in UTC.
+func ParseTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 var (
