@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dmssdk "github.com/aws/aws-sdk-go-v2/service/databasemigrationservice"
+	"github.com/jackc/pgx/v5"
 )
 
 // sidePair creates an instance and endpoints for a source and a target side.
@@ -77,6 +79,32 @@ func TestControlTablesStatusHistory(t *testing.T) {
 				CASE WHEN timeslot_type = 'FULL LOAD' AND MAX(timeslot_latency) IS NULL OR timeslot_type <> 'FULL LOAD' AND MIN(timeslot_latency) >= 0 THEN 'latency ok' ELSE 'bad latency' END
 				FROM %s.awsdms_history WHERE task_name = '%s' GROUP BY timeslot_type`, ctl, taskName),
 				"CHANGE PROCESSING\t20\t5\tlatency ok", "FULL LOAD\t100\t5\tlatency ok")
+
+			if to == "pg" {
+				// A blocked target: the change waits, and the target latency
+				// of the timeslot grows.
+				conn, err := pgx.Connect(context.Background(), tgt.dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close(context.Background())
+				lock, err := conn.Begin(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := lock.Exec(context.Background(), `LOCK TABLE ev IN ACCESS EXCLUSIVE MODE`); err != nil {
+					t.Fatal(err)
+				}
+				execScript(t, src, `INSERT INTO ev VALUES (121, 'blocked')`)
+				pollRows(t, tgt, fmt.Sprintf(`SELECT pending_changes FROM public.awsdms_status WHERE task_name = '%s'`, taskName), "1")
+				pollRows(t, tgt, fmt.Sprintf(`SELECT CASE WHEN MAX(timeslot_latency) >= 2 THEN 'lagging' ELSE 'not yet' END
+					FROM public.awsdms_history WHERE task_name = '%s' AND timeslot_type = 'CHANGE PROCESSING'`, taskName), "lagging")
+				if err := lock.Rollback(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				pollRows(t, tgt, fmt.Sprintf(`SELECT pending_changes FROM public.awsdms_status WHERE task_name = '%s'`, taskName), "0")
+				pollRows(t, tgt, `SELECT count(*) FROM ev`, "121")
+			}
 
 			if _, err := p.c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
 				t.Fatal(err)
