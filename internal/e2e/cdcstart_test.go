@@ -17,7 +17,10 @@ func createCDCTask(t *testing.T, p pair, id, mappings string, at time.Time, star
 	in := &dmssdk.CreateReplicationTaskInput{
 		ReplicationTaskIdentifier: aws.String(id), MigrationType: types.MigrationTypeValueCdc,
 		ReplicationInstanceArn: aws.String(p.instanceARN), SourceEndpointArn: aws.String(p.srcARN), TargetEndpointArn: aws.String(p.tgtARN),
-		TableMappings: aws.String(mappings), CdcStartTime: aws.Time(at),
+		TableMappings: aws.String(mappings),
+	}
+	if !at.IsZero() {
+		in.CdcStartTime = aws.Time(at)
 	}
 	if startPos != "" {
 		in.CdcStartPosition = aws.String(startPos)
@@ -34,13 +37,13 @@ func createCDCTask(t *testing.T, p pair, id, mappings string, at time.Time, star
 	return arn, nil
 }
 
-// A cdc task from a MariaDB source with a CdcStartTime applies the changes
-// committed from that time on, also those committed before the task
-// started, and none before.
+// A cdc task from a MariaDB source with a CdcStartTime (or a date as
+// CdcStartPosition, which DMS also takes) applies the changes committed
+// from that time on, also those committed before the task started, and
+// none before.
 func TestCDCStartTimeMariaDB(t *testing.T) {
-	src, tgt := mariaSide(t), pgSide(t)
+	src := mariaSide(t)
 	execScript(t, src, `CREATE TABLE ev (id int PRIMARY KEY, v varchar(20))`)
-	execScript(t, tgt, `CREATE TABLE ev (id int PRIMARY KEY, v varchar(20))`)
 	execScript(t, src, `INSERT INTO ev VALUES (1, 'early'), (2, 'early'); INSERT INTO ev VALUES (3, 'early')`)
 	// Binary log timestamps are whole seconds: the start time is more than
 	// a second after the early rows and before the late ones.
@@ -51,18 +54,32 @@ func TestCDCStartTimeMariaDB(t *testing.T) {
 	}
 	execScript(t, src, `UPDATE ev SET v = 'late' WHERE id = 1`)
 
-	s := startServer(t)
-	p := sidePair(t, s, src, tgt, "cdcstart")
-	arn, err := createCDCTask(t, p, "start-time-task", renameSchema(src.schema, tgt.schema), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, p.c, arn, "running")
-	execScript(t, src, `INSERT INTO ev VALUES (9, 'streamed')`)
-	// Row 1 arrives through its update (an upsert); rows 2 and 3 never.
-	pollRows(t, tgt, `SELECT id, v FROM ev`, "1\tlate", "4\tlate", "5\tlate", "6\tlate", "7\tlate", "8\tlate", "9\tstreamed")
-	if st := aws.ToString(describeTask(t, p.c, arn).Status); st != "running" {
-		t.Fatalf("task %s", st)
+	for i, how := range []string{"CdcStartTime", "CdcStartPosition"} {
+		t.Run(how, func(t *testing.T) {
+			tgt := pgSide(t)
+			execScript(t, tgt, `CREATE TABLE ev (id int PRIMARY KEY, v varchar(20))`)
+			s := startServer(t)
+			p := sidePair(t, s, src, tgt, "cdcstart")
+			startTime, startPos := at, ""
+			if how == "CdcStartPosition" {
+				startTime, startPos = time.Time{}, at.Format("2006-01-02T15:04:05")
+			}
+			arn, err := createCDCTask(t, p, "start-time-task", renameSchema(src.schema, tgt.schema), startTime, startPos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, p.c, arn, "running")
+			execScript(t, src, fmt.Sprintf(`INSERT INTO ev VALUES (%d, 'streamed')`, 9+i))
+			// Row 1 arrives through its update (an upsert); rows 2 and 3 never.
+			want := []string{"1\tlate", "4\tlate", "5\tlate", "6\tlate", "7\tlate", "8\tlate", "9\tstreamed"}
+			if i == 1 {
+				want = append(want, "10\tstreamed")
+			}
+			pollRows(t, tgt, `SELECT id, v FROM ev`, want...)
+			if st := aws.ToString(describeTask(t, p.c, arn).Status); st != "running" {
+				t.Fatalf("task %s", st)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,10 +30,11 @@ func renameSchema(src, tgt string) string {
 		"{{src}}", src, "{{tgt}}", tgt)
 }
 
-// pollRows runs query on s until it returns want (sorted rows, cells
-// tab-separated) or the deadline passes.
+// pollRows runs query on s until it returns the rows want (in any order,
+// cells tab-separated) or the deadline passes.
 func pollRows(t *testing.T, s side, query string, want ...string) {
 	t.Helper()
+	want = slices.Sorted(slices.Values(want))
 	var got []string
 	var err error
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
