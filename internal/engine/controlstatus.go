@@ -46,7 +46,8 @@ type taskStatus struct {
 
 	mu       sync.Mutex
 	phase    string
-	prepared map[*connector.TargetTable]error
+	prepared map[*connector.TargetTable]bool // created (or found) on the target
+	warned   map[*connector.TargetTable]bool // the last failure was logged
 	slot     timeslot
 	logged   time.Time // when the latency was last written to the task log
 }
@@ -62,7 +63,7 @@ type timeslot struct {
 func newTaskStatus(e *Engine, r *cdcRun, mon *cdcMonitor, applier connector.ChangeApplier) *taskStatus {
 	cs := r.settings.ControlTablesSettings
 	s := &taskStatus{e: e, t: r.t, mon: mon, rep: r.rep, log: r.log, applier: applier, avgRow: map[string]int64{},
-		slotLen: time.Duration(max(cs.HistoryTimeslotInMinutes, 1)) * time.Minute, prepared: map[*connector.TargetTable]error{}}
+		slotLen: time.Duration(max(cs.HistoryTimeslotInMinutes, 1)) * time.Minute, prepared: map[*connector.TargetTable]bool{}, warned: map[*connector.TargetTable]bool{}}
 	s.server, _ = os.Hostname()
 	for _, p := range r.plans {
 		if p.Source.RowsEstimate > 0 {
@@ -224,25 +225,27 @@ func (s *taskStatus) upsert(ctx context.Context, tt *connector.TargetTable, rows
 	if len(rows) == 0 {
 		return
 	}
-	err, done := s.prepared[tt]
-	if !done {
-		err = s.loader.PrepareTable(ctx, tt.Target, connector.PrepDoNothing, false)
-		s.prepared[tt] = err
-		if err != nil {
-			s.log.Error("cannot create the control table on the target", "table", tt.Target.QualifiedName(), "err", err)
+	if !s.prepared[tt] {
+		// Tried again at each update until it works; said once.
+		if err := s.loader.PrepareTable(ctx, tt.Target, connector.PrepDoNothing, false); err != nil {
+			if !s.warned[tt] && ctx.Err() == nil {
+				s.log.Error("cannot create the control table on the target", "table", tt.Target.QualifiedName(), "err", err)
+			}
+			s.warned[tt] = true
+			return
 		}
-	}
-	if err != nil {
-		return
+		s.prepared[tt] = true
 	}
 	tx := &record.Transaction{ID: "control", CommitTime: time.Now()}
 	for _, r := range rows {
 		tx.Changes = append(tx.Changes, record.Change{Op: record.OpInsert, Table: tt.Target, After: r})
 	}
 	tables := map[string]*connector.TargetTable{tt.Target.QualifiedName(): tt}
-	if err := s.applier.ApplyTransactions(ctx, tables, []*record.Transaction{tx}); err != nil && ctx.Err() == nil {
+	err := s.applier.ApplyTransactions(ctx, tables, []*record.Transaction{tx})
+	if err != nil && !s.warned[tt] && ctx.Err() == nil {
 		s.log.Warn("cannot write the control table", "table", tt.Target.QualifiedName(), "err", err)
 	}
+	s.warned[tt] = err != nil // a failure is said once until a write works again
 }
 
 func optString(s string) any {
