@@ -133,6 +133,14 @@ type ChangeStreamer interface {
 	EndCDC(ctx context.Context, req *CDCRequest) error
 }
 
+// PositionFinder is implemented by change streamers that can find where
+// to start from a time (a task's CdcStartTime).
+type PositionFinder interface {
+	// PositionAtTime returns the position from which Stream delivers the
+	// first transaction committed at or after at.
+	PositionAtTime(ctx context.Context, at time.Time) (string, error)
+}
+
 // CDCRequest names what a task captures.
 type CDCRequest struct {
 	// SlotName and Publication are the PostgreSQL replication slot and

@@ -109,6 +109,11 @@ type TaskStats struct {
 	StopDate                time.Time
 	FullLoadStartDate       time.Time
 	FullLoadFinishDate      time.Time
+	// CDCLatencySource and CDCLatencyTarget are the CloudWatch metrics of
+	// the same names, in seconds, as of the last update of a running cdc
+	// task.
+	CDCLatencySource int64 `json:",omitempty"`
+	CDCLatencyTarget int64 `json:",omitempty"`
 }
 
 // Table states (TableStatistics.TableState).

@@ -99,17 +99,28 @@ func execScript(t *testing.T, s side, script string) {
 // as \N), and the rows themselves, sorted.
 func checksum(t *testing.T, s side, query string) (string, []string) {
 	t.Helper()
+	lines, err := queryLines(s, query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	sum := md5.Sum([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(sum[:]), lines
+}
+
+// queryLines runs a query and returns its rows, cells as text (NULL as \N)
+// joined by tabs, sorted.
+func queryLines(s side, query string) ([]string, error) {
 	var rows [][]string
 	switch s.family {
 	case "pg":
 		conn, err := pgx.Connect(context.Background(), s.dsn)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		defer conn.Close(context.Background())
 		r, err := conn.Query(context.Background(), query, pgx.QueryExecModeSimpleProtocol)
 		if err != nil {
-			t.Fatalf("%s: %v", query, err)
+			return nil, err
 		}
 		for r.Next() {
 			raw := r.RawValues() // text format: the simple protocol asks for text
@@ -123,18 +134,18 @@ func checksum(t *testing.T, s side, query string) (string, []string) {
 			rows = append(rows, row)
 		}
 		if err := r.Err(); err != nil {
-			t.Fatalf("%s: %v", query, err)
+			return nil, err
 		}
 	default:
 		// Without parseTime, dates come back as the server's text.
 		db, err := sql.Open("mysql", strings.ReplaceAll(s.dsn, "parseTime=true", "parseTime=false"))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		defer db.Close()
 		r, err := db.Query(query)
 		if err != nil {
-			t.Fatalf("%s: %v", query, err)
+			return nil, err
 		}
 		defer r.Close()
 		cols, _ := r.Columns()
@@ -145,7 +156,7 @@ func checksum(t *testing.T, s side, query string) (string, []string) {
 				ptrs[i] = &vals[i]
 			}
 			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 			row := make([]string, len(cols))
 			for i, v := range vals {
@@ -157,7 +168,7 @@ func checksum(t *testing.T, s side, query string) (string, []string) {
 			rows = append(rows, row)
 		}
 		if err := r.Err(); err != nil {
-			t.Fatalf("%s: %v", query, err)
+			return nil, err
 		}
 	}
 	lines := make([]string, len(rows))
@@ -165,8 +176,7 @@ func checksum(t *testing.T, s side, query string) (string, []string) {
 		lines[i] = strings.Join(r, "\t")
 	}
 	sort.Strings(lines)
-	sum := md5.Sum([]byte(strings.Join(lines, "\n")))
-	return hex.EncodeToString(sum[:]), lines
+	return lines, nil
 }
 
 // firstDiffs describes up to n rows found on one side only.

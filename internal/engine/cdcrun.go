@@ -164,6 +164,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	stopAfter := ""
 	stopFlush := r.rep.flushEvery(ctx, time.Second)
 	defer stopFlush()
+	mon := &cdcMonitor{}
+	state := newTaskStatus(e, r, mon, applier)
+	defer state.start(ctx)()
 
 	switch {
 	case t.MigrationType == dms.MigrationFullLoadAndCDC && !(resume && t.FullLoadDone):
@@ -183,6 +186,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			}
 			log.Info("change capture started", "position", from, "slot", slot)
 		}
+		state.setPhase(ctx, phaseFullLoad)
 		// A resumed full load reads a new snapshot; the changes replayed from
 		// the first start position converge on it (appliers are idempotent).
 		job := &fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
@@ -220,12 +224,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			}
 		}
 	case from == "":
-		// A cdc task: from CdcStartPosition, or from now.
-		switch {
-		case t.CdcStartPosition != "":
-			from = strings.TrimPrefix(t.CdcStartPosition, "checkpoint:")
-		case !t.CdcStartTime.IsZero():
-			return fail("CdcStartTime is not supported by this server yet: give CdcStartPosition (a PostgreSQL LSN or a MySQL file:position), or neither to start from now.")
+		// A cdc task: from CdcStartPosition or CdcStartTime, or from now.
+		if from, err = cdcStartFrom(ctx, streamer, t, r.srcEP); err != nil {
+			return fail("%v", err)
 		}
 		req.NoSnapshot = true
 		_ = streamer.EndCDC(ctx, req)
@@ -255,7 +256,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		}
 	}
 	req.NoSnapshot = true
-	cp := &checkpointer{e: e, t: t, log: log}
+	cp := &checkpointer{e: e, t: t, log: log, mon: mon}
 	if r.settings.ValidationSettings.EnableValidation || validationOnly {
 		src, ok1 := r.source.(validate.Source)
 		tgt, ok2 := r.target.(validate.Target)
@@ -269,7 +270,8 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		}
 	}
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
-		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Shapes: shapes}
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Monitor: mon, Shapes: shapes}
+	state.setPhase(ctx, phaseCDC)
 	if !validationOnly {
 		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
 	}
@@ -296,12 +298,14 @@ type checkpointer struct {
 	log *slog.Logger
 	// validator re-checks the rows each commit touched (EnableValidation).
 	validator *cdcValidator
+	mon       *cdcMonitor
 }
 
 func (c *checkpointer) Checkpoint(ctx context.Context, pos string, applied map[string]*cdc.Counts, latency time.Duration) error {
 	if err := c.e.svc.SaveCDCState(ctx, c.t.ARN, c.t.RunID, func(t *dms.ReplicationTask) { t.RecoveryCheckpoint = pos }); err != nil {
 		return err
 	}
+	c.mon.appliedUpTo(pos)
 	for table, n := range applied {
 		schema, name, _ := strings.Cut(table, ".")
 		n := n

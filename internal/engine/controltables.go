@@ -37,22 +37,43 @@ func controlSchema(setting, family string) string {
 	return "public"
 }
 
-func newApplyExceptions(target connector.BulkLoader, family, schema string, t *dms.ReplicationTask, log *slog.Logger) *applyExceptions {
-	name := func(n string) string {
+// controlTable declares a control table: PostgreSQL targets get lower-case
+// column names (as DMS creates them), others the upper-case ones.
+func controlTable(family, schema, name string, key []string, cols ...record.Column) *record.Table {
+	fold := func(n string) string {
 		if family == "postgres" {
-			return strings.ToLower(n) // PostgreSQL targets get lower-case columns, as DMS creates them
+			return strings.ToLower(n)
 		}
 		return n
 	}
-	str := func(n int) record.Type { return record.Type{Kind: record.KindString, Length: n} }
-	tbl := &record.Table{Schema: controlSchema(schema, family), Name: "awsdms_apply_exceptions", Columns: []record.Column{
-		{Name: name("TASK_NAME"), Type: str(128)},
-		{Name: name("TABLE_OWNER"), Type: str(128)},
-		{Name: name("TABLE_NAME"), Type: str(128)},
-		{Name: name("ERROR_TIME"), Type: record.Type{Kind: record.KindTimestamp, Precision: 6}},
-		{Name: name("STATEMENT"), Type: record.Type{Kind: record.KindText}},
-		{Name: name("ERROR"), Type: record.Type{Kind: record.KindText}},
-	}}
+	t := &record.Table{Schema: controlSchema(schema, family), Name: name, Columns: cols}
+	for i := range t.Columns {
+		t.Columns[i].Name = fold(t.Columns[i].Name)
+	}
+	for _, k := range key {
+		t.PrimaryKey = append(t.PrimaryKey, fold(k))
+	}
+	return t
+}
+
+// Column types of the control tables.
+var (
+	ctlName = record.Type{Kind: record.KindString, Length: 128}
+	ctlWord = record.Type{Kind: record.KindString, Length: 32}
+	ctlTime = record.Type{Kind: record.KindTimestamp, Precision: 6}
+	ctlInt  = record.Type{Kind: record.KindInt64}
+	ctlText = record.Type{Kind: record.KindText}
+)
+
+func newApplyExceptions(target connector.BulkLoader, family, schema string, t *dms.ReplicationTask, log *slog.Logger) *applyExceptions {
+	tbl := controlTable(family, schema, "awsdms_apply_exceptions", nil,
+		record.Column{Name: "TASK_NAME", Type: ctlName},
+		record.Column{Name: "TABLE_OWNER", Type: ctlName},
+		record.Column{Name: "TABLE_NAME", Type: ctlName},
+		record.Column{Name: "ERROR_TIME", Type: ctlTime},
+		record.Column{Name: "STATEMENT", Type: ctlText},
+		record.Column{Name: "ERROR", Type: ctlText},
+	)
 	return &applyExceptions{target: target, table: tbl, task: t.ResourceID, log: log}
 }
 

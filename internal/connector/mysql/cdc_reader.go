@@ -63,26 +63,36 @@ func (s *binlogStream) reloadTable(ctx context.Context, t *record.Table) error {
 // run reads events until an error.
 func (s *binlogStream) run(ctx context.Context, w *wireConn) error {
 	for {
-		p, err := w.readPacket()
+		ev, err := readEvent(ctx, w, binlogPos{file: s.file, pos: s.pos})
 		if err != nil {
-			return binlogStreamError(ctx, binlogPos{file: s.file, pos: s.pos}, "reading the binary log", err)
+			return err
 		}
-		if len(p) == 0 {
-			return fmt.Errorf("reading the binary log: empty packet")
-		}
-		switch p[0] {
-		case 0x00: // an event
-		case 0xff:
-			return binlogStreamError(ctx, binlogPos{file: s.file, pos: s.pos}, "reading the binary log", wireErrPacket(p))
-		case 0xfe: // end of data: the server stopped sending (shutting down)
-			return fmt.Errorf("reading the binary log: %w: the server ended the binary log stream", ErrConnectionLost)
-		default:
-			return fmt.Errorf("reading the binary log: unexpected packet 0x%02x", p[0])
-		}
-		if err := s.event(ctx, p[1:]); err != nil {
+		if err := s.event(ctx, ev); err != nil {
 			return err
 		}
 	}
+}
+
+// readEvent reads the next event of a binary log dump; at (where the
+// reading is) places errors.
+func readEvent(ctx context.Context, w *wireConn, at binlogPos) ([]byte, error) {
+	p, err := w.readPacket()
+	if err != nil {
+		return nil, binlogStreamError(ctx, at, "reading the binary log", err)
+	}
+	if len(p) == 0 {
+		return nil, fmt.Errorf("reading the binary log: empty packet")
+	}
+	switch p[0] {
+	case 0x00: // an event
+	case 0xff:
+		return nil, binlogStreamError(ctx, at, "reading the binary log", wireErrPacket(p))
+	case 0xfe: // end of data: the server stopped sending (shutting down)
+		return nil, fmt.Errorf("reading the binary log: %w: the server ended the binary log stream", ErrConnectionLost)
+	default:
+		return nil, fmt.Errorf("reading the binary log: unexpected packet 0x%02x", p[0])
+	}
+	return p[1:], nil
 }
 
 // event handles one event (header, body, and checksum if any).
@@ -99,18 +109,8 @@ func (s *binlogStream) event(ctx context.Context, ev []byte) error {
 		s.fd = fd
 		return nil
 	}
-	switch {
-	case h.typ == evRotate || s.fd == nil:
-		// Artificial events (the first ROTATE, made before any format
-		// description) carry the checksum of the session's algorithm:
-		// strip it when it verifies.
-		if v, err := verifyChecksum(ev); err == nil {
-			ev = v
-		}
-	case s.fd.checksum == checksumCRC32 && h.typ != evHeartbeat && h.typ != evHeartbeatV2:
-		if ev, err = verifyChecksum(ev); err != nil {
-			return fmt.Errorf("binary log %s at %d: %w", s.file, h.logPos, err)
-		}
+	if ev, err = stripChecksum(s.fd, h, ev); err != nil {
+		return fmt.Errorf("binary log %s at %d: %w", s.file, h.logPos, err)
 	}
 	body := ev[eventHeaderLen:]
 	if h.logPos != 0 && h.flags&logEventArtificial == 0 {
@@ -171,6 +171,23 @@ func (s *binlogStream) event(ctx context.Context, ev []byte) error {
 		}
 	}
 	return nil
+}
+
+// stripChecksum verifies and removes the checksum of event ev (header h)
+// of a file described by fd (nil before its format description).
+func stripChecksum(fd *formatDescription, h eventHeader, ev []byte) ([]byte, error) {
+	switch {
+	case h.typ == evRotate || fd == nil:
+		// Artificial events (the first ROTATE, made before any format
+		// description) carry the checksum of the session's algorithm:
+		// strip it when it verifies.
+		if v, err := verifyChecksum(ev); err == nil {
+			return v, nil
+		}
+	case fd.checksum == checksumCRC32 && h.typ != evHeartbeat && h.typ != evHeartbeatV2:
+		return verifyChecksum(ev)
+	}
+	return ev, nil
 }
 
 // bad places an error of event h in the binary log.

@@ -822,3 +822,52 @@ func BenchmarkCDCStream(b *testing.B) {
 		})
 	}
 }
+
+// PositionAtTime finds where the first transaction committed at or after a
+// time starts, across binary log files, and refuses a time the server's
+// binary logs no longer cover.
+func TestCDCPositionAtTime(t *testing.T) {
+	t.Parallel()
+	my := testenv.MariaDB(t)
+	db := my.NewDatabase(t)
+	my.Exec(t, db, "CREATE TABLE t (id int PRIMARY KEY)")
+	c := openConn(t, my, db, connector.RoleSource, nil)
+	tb := findTable(t, c, db, "t")
+	req, _ := beginCDC(t, c, tb)
+	ctx := testCtx(t)
+
+	// Binary log timestamps are whole seconds: the start time is more than
+	// a second after the first rows and before the next ones.
+	my.Exec(t, db, "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)", "FLUSH BINARY LOGS")
+	time.Sleep(1100 * time.Millisecond)
+	at := time.Now()
+	my.Exec(t, db, "INSERT INTO t VALUES (3)", "FLUSH BINARY LOGS", "INSERT INTO t VALUES (4)")
+	pos, err := c.PositionAtTime(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startCDC(t, c, req, pos)
+	for _, want := range []int64{3, 4} {
+		if tx := s.next(t); len(tx.Changes) != 1 || tx.Changes[0].After[0] != want {
+			t.Fatalf("streaming from %s (start time %s): %s, want the insert of %d", pos, at.Format(time.RFC3339Nano), describe(tx), want)
+		}
+	}
+	s.stop()
+
+	// A time after the last transaction: the end of the binary log.
+	time.Sleep(1100 * time.Millisecond)
+	end, err := c.PositionAtTime(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = startCDC(t, c, req, end)
+	my.Exec(t, db, "INSERT INTO t VALUES (5)")
+	if tx := s.next(t); len(tx.Changes) != 1 || tx.Changes[0].After[0] != int64(5) {
+		t.Fatalf("streaming from the end %s: %s, want the insert of 5", end, describe(tx))
+	}
+
+	_, err = c.PositionAtTime(ctx, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err == nil || !strings.Contains(err.Error(), "oldest binary log") {
+		t.Fatalf("a time before the binary logs: %v", err)
+	}
+}

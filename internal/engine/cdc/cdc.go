@@ -54,11 +54,25 @@ type Job struct {
 	// OnApplyError, when set, records a change the target rejected under a
 	// LOG_ERROR policy (awsdms_apply_exceptions).
 	OnApplyError func(ctx context.Context, c record.Change, err error)
+	// Monitor, when set, sees every transaction read from the source
+	// (latency, pending changes, awsdms_status).
+	Monitor Monitor
 	// Shapes, when set, follows the shapes of the source tables: before a
 	// change whose table's shape differs from the one the target reflects
 	// (source DDL), what came before is committed and Shapes brings the
 	// target and Tables along.
 	Shapes ShapeTracker
+}
+
+// Monitor follows what change processing reads; what is applied reaches
+// the Checkpointer. Its methods are called from the goroutine reading the
+// source stream.
+type Monitor interface {
+	// Streaming says the stream (re)starts from position from: what was
+	// read before and not checkpointed will be read again.
+	Streaming(from string)
+	// Captured is called for each transaction read, when it is read.
+	Captured(tx *record.Transaction, received time.Time)
 }
 
 // ShapeTracker follows source DDL for a run.
@@ -101,13 +115,22 @@ func ParseStopPosition(s string) (*StopPosition, error) {
 	default:
 		return nil, fmt.Errorf("CdcStopPosition %q must start with server_time: or commit_time:", s)
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, at); err == nil {
-			sp.At = t.UTC()
-			return &sp, nil
-		}
+	if t, ok := ParseTime(at); ok {
+		sp.At = t
+		return &sp, nil
 	}
 	return nil, fmt.Errorf("CdcStopPosition %q: %q is not a time like 2018-02-09T12:12:12", s, at)
+}
+
+// ParseTime reads a time as DMS takes it in CdcStopPosition and
+// CdcStartPosition ("2018-02-09T12:12:12", RFC 3339), in UTC.
+func ParseTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 var (
@@ -168,11 +191,18 @@ func runOnce(parent context.Context, job *Job, log *slog.Logger) (string, error)
 	defer cancel(nil)
 	ch := make(chan item, 1024)
 	streamErr := make(chan error, 1)
+	if job.Monitor != nil {
+		job.Monitor.Streaming(job.From)
+	}
 	go func() {
 		defer close(ch)
 		err := job.Streamer.Stream(ctx, job.Req, job.From, func(tx *record.Transaction) error {
+			now := time.Now()
+			if job.Monitor != nil {
+				job.Monitor.Captured(tx, now)
+			}
 			select {
-			case ch <- item{tx: tx, received: time.Now()}:
+			case ch <- item{tx: tx, received: now}:
 				return nil
 			case <-ctx.Done():
 				return context.Cause(ctx)
