@@ -156,6 +156,11 @@ type CDCRequest struct {
 	// HeartbeatInterval, when set, makes the streamer keep the slot moving
 	// on an idle source (PostgreSQL HeartbeatEnable).
 	HeartbeatInterval time.Duration
+	// DDLSchema, when set, is where a PostgreSQL source keeps what captures
+	// DDL that logical decoding does not carry (DROP TABLE): an audit table
+	// filled by an event trigger (PostgreSQLSettings CaptureDdls and
+	// DdlArtifactsSchema).
+	DDLSchema string
 }
 
 // ChangeApplier writes captured changes into a target.

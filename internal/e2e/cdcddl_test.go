@@ -16,7 +16,7 @@ import (
 // target (HandleSourceTableAltered, the default), the rows written after
 // each DDL land in the new columns, and the table statistics count the
 // DDL. With HandleSourceTableTruncated false a TRUNCATE leaves the target's
-// rows. A MySQL source's DROP TABLE drops the target table.
+// rows. DROP TABLE on the source drops the target table.
 func TestCDCDDL(t *testing.T) {
 	for _, pairName := range []string{"pg-pg", "maria-pg", "pg-maria"} {
 		t.Run(pairName, func(t *testing.T) { runCDCDDL(t, pairName) })
@@ -116,11 +116,9 @@ INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d, e) VALUES (9, 'nine', 'c9', 90, 90
 	if st.Ddls < 4 || aws.ToInt64(st.AppliedDdls) != st.Ddls {
 		t.Fatalf("table statistics: Ddls %d, AppliedDdls %d; want at least 4 (add, rename, drop, add)", st.Ddls, aws.ToInt64(st.AppliedDdls))
 	}
-	if src.family == "mysql" {
-		// DROP TABLE (HandleSourceTableDropped, the default) drops the target table.
-		execScript(t, src, subst("DROP TABLE {{s}}.ddl_t", "{{s}}", src.schema))
-		waitColumns(t, tgt, "drop table", nil)
-	}
+	// DROP TABLE (HandleSourceTableDropped, the default) drops the target table.
+	execScript(t, src, subst("DROP TABLE {{s}}.ddl_t", "{{s}}", src.schema))
+	waitColumns(t, tgt, "drop table", nil)
 	if _, err := c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}

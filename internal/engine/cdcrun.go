@@ -66,6 +66,26 @@ func heartbeat(src *dms.Endpoint) time.Duration {
 	return 0
 }
 
+// ddlSchema is where a PostgreSQL source keeps its DDL capture objects:
+// PostgreSQLSettings.DdlArtifactsSchema (default public) unless CaptureDdls
+// is false ("" then).
+func ddlSchema(src *dms.Endpoint) string {
+	s := struct {
+		CaptureDdls        *bool
+		DdlArtifactsSchema string
+	}{}
+	if raw := src.Settings["PostgreSQLSettings"]; raw != nil {
+		_ = json.Unmarshal(raw, &s)
+	}
+	if s.CaptureDdls != nil && !*s.CaptureDdls {
+		return ""
+	}
+	if s.DdlArtifactsSchema == "" {
+		return "public"
+	}
+	return s.DdlArtifactsSchema
+}
+
 // targetTables tells the applier where each source table's changes go.
 func targetTables(plans []*mapping.TablePlan, settings *tasksettings.Settings) map[string]*connector.TargetTable {
 	out := map[string]*connector.TargetTable{}
@@ -159,6 +179,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	}
 	req := &connector.CDCRequest{SlotName: slot, Publication: pub, Plugin: "pgoutput", Tables: sources,
 		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: heartbeat(r.srcEP)}
+	if family(r.src) == "postgres" {
+		req.DDLSchema = ddlSchema(r.srcEP)
+	}
 	from := t.RecoveryCheckpoint
 	resume := r.resume && from != ""
 	stopAfter := ""

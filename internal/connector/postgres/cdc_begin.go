@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -174,7 +175,15 @@ func (c *Conn) BeginCDC(ctx context.Context, req *connector.CDCRequest) (connect
 	if err != nil {
 		return nil, "", err
 	}
-	err = cdcEnsurePublication(ctx, pg, req.Publication, req.Tables)
+	tables := req.Tables
+	if req.DDLSchema != "" {
+		if audit, err := cdcEnsureDDLCapture(ctx, pg, req.DDLSchema); err != nil {
+			slog.WarnContext(ctx, "postgres cdc: DROP TABLE on the source will not be captured", "err", err)
+		} else {
+			tables = append(tables[:len(tables):len(tables)], audit)
+		}
+	}
+	err = cdcEnsurePublication(ctx, pg, req.Publication, tables)
 	if err != nil {
 		c.data.release(pg)
 		return nil, "", err

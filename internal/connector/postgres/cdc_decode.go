@@ -26,6 +26,8 @@ type cdcDecoder struct {
 	tables map[[2]string]*record.Table
 	rels   map[uint32]*cdcRelation
 	types  typeCache
+	// ddlSchema is where the DDL audit table is ("" = none).
+	ddlSchema string
 }
 
 // cdcRelation is a relation the server described (Relation message).
@@ -40,6 +42,9 @@ type cdcRelation struct {
 	// absent are the table's generated columns, which pgoutput does not
 	// send: record.Unchanged in After rows.
 	absent []int
+	// audit, for the DDL audit table, are the positions of its tag,
+	// schema_name and object_name columns; nil for other relations.
+	audit []int
 }
 
 type cdcColumn struct {
@@ -48,8 +53,8 @@ type cdcColumn struct {
 	money bool // money text ("-$1,234.56") read as numeric, as the full load's money::numeric
 }
 
-func newCDCDecoder(c *Conn, tables []*record.Table) *cdcDecoder {
-	d := &cdcDecoder{c: c, tables: map[[2]string]*record.Table{}, rels: map[uint32]*cdcRelation{}, types: typeCache{}}
+func newCDCDecoder(c *Conn, tables []*record.Table, ddlSchema string) *cdcDecoder {
+	d := &cdcDecoder{c: c, tables: map[[2]string]*record.Table{}, rels: map[uint32]*cdcRelation{}, types: typeCache{}, ddlSchema: ddlSchema}
 	for _, t := range tables {
 		d.tables[[2]string{t.Schema, t.Name}] = t
 	}
@@ -84,6 +89,15 @@ func (d *cdcDecoder) relation(ctx context.Context, m *pglogrepl.RelationMessage)
 	t := d.tables[[2]string{m.Namespace, m.RelationName}]
 	rel := &cdcRelation{}
 	d.rels[m.RelationID] = rel
+	if d.ddlSchema != "" && m.Namespace == d.ddlSchema && m.RelationName == cdcAuditTable {
+		rel.audit = []int{-1, -1, -1}
+		for i, c := range m.Columns {
+			if j := slices.Index([]string{"tag", "schema_name", "object_name"}, c.Name); j >= 0 {
+				rel.audit[j] = i
+			}
+		}
+		return nil
+	}
 	if t == nil {
 		return nil
 	}
@@ -231,6 +245,9 @@ func (d *cdcDecoder) changes(out []record.Change, msg pglogrepl.Message) ([]reco
 	switch m := msg.(type) {
 	case *pglogrepl.InsertMessage:
 		rel, err := d.rel(m.RelationID)
+		if err == nil && rel.audit != nil {
+			return d.auditChange(out, rel, m.Tuple), nil
+		}
 		if err != nil || rel.table == nil {
 			return out, err
 		}

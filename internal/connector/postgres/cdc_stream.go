@@ -222,7 +222,7 @@ func (c *Conn) Stream(ctx context.Context, req *connector.CDCRequest, from strin
 	}
 	st := &cdcStream{
 		c: c, req: req, slot: req.SlotName,
-		dec:  newCDCDecoder(c, req.Tables),
+		dec:  newCDCDecoder(c, req.Tables, req.DDLSchema),
 		out:  make(chan *record.Transaction, cdcQueue),
 		wake: make(chan struct{}, 1),
 	}

@@ -1001,3 +1001,46 @@ func TestCDCConnectionLost(t *testing.T) {
 		t.Fatalf("after reconnecting: %s", describe(tx))
 	}
 }
+
+// With DDLSchema, a DROP TABLE of a captured table arrives as an
+// OpDropTable change in commit order; dropping other tables sends nothing.
+// A DDL schema where the capture objects cannot be made (here: missing)
+// does not stop capture.
+func TestCDCDropTable(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE t (id int PRIMARY KEY)`, `CREATE TABLE other (id int PRIMARY KEY)`, `CREATE TABLE kept (id int PRIMARY KEY)`)
+	c := open(t, pg, db, connector.RoleSource)
+	tb, kept := sourceTable(t, c, "public", "t"), sourceTable(t, c, "public", "kept")
+	req := cdcRequest("drops", tb, kept)
+	req.NoSnapshot, req.DDLSchema = true, "public"
+	_, pos := beginCDC(t, c, req)
+	pg.Exec(t, db, "INSERT INTO t VALUES (1)", "DROP TABLE other", "DROP TABLE t", "INSERT INTO kept VALUES (1)")
+	run := startStream(t, c, req, pos)
+	next := func() *record.Transaction {
+		for {
+			if tx := run.next(t); len(tx.Changes) > 0 {
+				return tx
+			}
+		}
+	}
+	if tx := next(); tx.Changes[0].Op != record.OpInsert || tx.Changes[0].Table != tb {
+		t.Fatalf("first: %s", describe(tx))
+	}
+	if tx := next(); len(tx.Changes) != 1 || tx.Changes[0].Op != record.OpDropTable || tx.Changes[0].Table != tb {
+		t.Fatalf("after DROP TABLE: %s", describe(tx))
+	}
+	if tx := next(); tx.Changes[0].Op != record.OpInsert || tx.Changes[0].Table != kept {
+		t.Fatalf("last: %s", describe(tx))
+	}
+	run.stop(t)
+
+	req2 := cdcRequest("drops2", kept)
+	req2.NoSnapshot, req2.DDLSchema = true, "no_such_schema"
+	_, pos = beginCDC(t, c, req2)
+	pg.Exec(t, db, "INSERT INTO kept VALUES (2)")
+	run = startStream(t, c, req2, pos)
+	if tx := next(); fmt.Sprint(tx.Changes[0].After[0]) != "2" {
+		t.Fatalf("without DDL capture: %s", describe(tx))
+	}
+}
