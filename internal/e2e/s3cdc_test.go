@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -319,59 +318,4 @@ func readDMSCSV(path string) ([][]*string, error) {
 		i++
 	}
 	return out, nil
-}
-
-// Killing Godwit (SIGKILL) while it writes CDC files: after a restart the
-// task goes on from its checkpoint, and the files, replayed, give the
-// source's rows with no change written twice (a replayed apply rewrites
-// the file it had published under the same name).
-func TestCDCToS3SurvivesKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the binary")
-	}
-	src := pgSide(t)
-	execScript(t, src, subst(strings.Join(append(sourceDDL(src), `ALTER TABLE {{s}}.acct REPLICA IDENTITY FULL`), ";\n"), "{{s}}", src.schema))
-	bin := buildGodwit(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p1 := startProcess(t, bin, dataDir)
-	defer p1.cmd.Process.Kill()
-	c := p1.client(t, dataDir)
-	ctx := ctxT(t)
-	ri := createInstance(t, ctx, c, "cdc-s3-crash")
-	se := createEndpoint(t, c, endpointArgs{id: "src", engine: "postgres", typ: "source", host: src.host, port: src.port, user: src.user, password: src.pass, db: src.db})
-	te := createEndpoint(t, c, endpointArgs{id: "lake", engine: "s3", typ: "target",
-		s3: &types.S3Settings{BucketName: aws.String("lake"), CdcMaxBatchInterval: aws.Int32(1), CdcMinFileSize: aws.Int32(16),
-			ServiceAccessRoleArn: aws.String("arn:aws:iam::000000000000:role/dms")}})
-	p := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(se.EndpointArn), tgtARN: aws.ToString(te.EndpointArn)}
-	arn := createTask(t, p, "cdc-s3-crash-task", "full-load-and-cdc", `{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"1","object-locator":{"schema-name":"public","table-name":"%"},"rule-action":"include"}]}`,
-		`{"TargetMetadata":{"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false}}`)
-	w := startWorkload(t, src)
-	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until CDC files are being written, then kill it mid-stream.
-	dir := filepath.Join(dataDir, "buckets", "lake", "public", "acct")
-	for deadline := time.Now().Add(time.Minute); ; {
-		if st := tableStats(t, c, arn)["public.acct"]; st.AppliedUpdates != nil && *st.AppliedUpdates > 20 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("change processing never got going")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	p1.cmd.Process.Signal(syscall.SIGKILL)
-	p1.cmd.Wait()
-	time.Sleep(time.Second) // the workload goes on while Godwit is down
-
-	p2 := startProcess(t, bin, dataDir)
-	defer p2.cmd.Process.Kill()
-	c2 := p2.client(t, dataDir)
-	waitStatus(t, c2, arn, "running")
-	time.Sleep(time.Second)
-	w.finish(t)
-	convergeFiles(t, src, dir)
-	if st := aws.ToString(describeTask(t, c2, arn).Status); st != "running" {
-		t.Fatalf("task %s after the restart", st)
-	}
 }
