@@ -165,6 +165,14 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 		if err := f.Init(tt, tt.Target.QualifiedName(), applyEngine); err != nil {
 			return nil, err
 		}
+		c.loadMu.Lock()
+		_, known := c.cdcLast[tl.prefix]
+		c.loadMu.Unlock()
+		if !known {
+			// The table's first apply in this process: staged files
+			// an earlier process left (a crash) go.
+			removeStaged(c.loadStore().stagingDir(), tl.id, "")
+		}
 		files[tt] = f
 		order = append(order, f)
 		return f, nil
