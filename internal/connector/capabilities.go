@@ -234,3 +234,13 @@ type SchemaChanger interface {
 	// DropTable drops t when it exists.
 	DropTable(ctx context.Context, t *record.Table) error
 }
+
+// CommitPacer is implemented by change appliers that want changes held
+// before they are applied, because each apply makes something costly or
+// visible (a file target writes one file per table and apply). The engine
+// applies what it holds once the oldest change has waited maxWait, or the
+// changes' estimated size (their values' bytes) reaches maxBytes,
+// whichever comes first, instead of its usual commit grouping.
+type CommitPacer interface {
+	CommitPace() (maxWait time.Duration, maxBytes int64)
+}

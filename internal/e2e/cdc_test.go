@@ -190,6 +190,41 @@ func convergeOn(t *testing.T, src, tgt side, srcQuery, tgtQuery string) {
 		len(wrows), len(grows), firstDiffs(wrows, grows, 3), firstDiffs(grows, wrows, 3))
 }
 
+// startUnderWorkload starts a task while the workload runs on src, and
+// stops the workload a few seconds later: changes land during and after
+// the full load.
+func startUnderWorkload(t *testing.T, c *dmssdk.Client, arn string, src side) {
+	t.Helper()
+	w := startWorkload(t, src)
+	if _, err := c.StartReplicationTask(ctxT(t), &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, arn, "running")
+	time.Sleep(3 * time.Second)
+	w.finish(t)
+}
+
+// stopChangeResume stops a running cdc task, runs the workload on src
+// while it is stopped, and resumes it.
+func stopChangeResume(t *testing.T, c *dmssdk.Client, arn string, src side) {
+	t.Helper()
+	ctx := ctxT(t)
+	if _, err := c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	task := waitStatus(t, c, arn, "stopped", "failed")
+	if aws.ToString(task.Status) != "stopped" || aws.ToString(task.RecoveryCheckpoint) == "" {
+		t.Fatalf("after stop: %s %q checkpoint %q", aws.ToString(task.Status), aws.ToString(task.LastFailureMessage), aws.ToString(task.RecoveryCheckpoint))
+	}
+	w := startWorkload(t, src)
+	time.Sleep(time.Second)
+	w.finish(t)
+	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "resume-processing"}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, arn, "running")
+}
+
 // TestCDCConvergence: a full-load-and-cdc task under a concurrent workload
 // converges, survives a stop and resume, and drops its slot when deleted.
 func TestCDCConvergence(t *testing.T) {
@@ -215,30 +250,10 @@ func runCDCConvergence(t *testing.T, pairName string, batch bool) {
 	settings := fmt.Sprintf(`{"TargetMetadata":{"BatchApplyEnabled":%v,"SupportLobs":true,"FullLobMode":true,"LimitedSizeLobMode":false},"FullLoadSettings":{"CommitRate":2000},"ValidationSettings":{"EnableValidation":%v}}`, batch, !batch)
 	arn := createTask(t, p, "cdc-task", "full-load-and-cdc", mappings, settings)
 
-	w := startWorkload(t, src)
-	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, c, arn, "running")
-	time.Sleep(3 * time.Second) // changes during and after the full load
-	w.finish(t)
+	startUnderWorkload(t, c, arn, src)
 	converge(t, src, tgt)
 
-	// Stop, change the source while stopped, resume: nothing lost.
-	if _, err := c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
-		t.Fatal(err)
-	}
-	task := waitStatus(t, c, arn, "stopped", "failed")
-	if aws.ToString(task.Status) != "stopped" || aws.ToString(task.RecoveryCheckpoint) == "" {
-		t.Fatalf("after stop: %s %q checkpoint %q", aws.ToString(task.Status), aws.ToString(task.LastFailureMessage), aws.ToString(task.RecoveryCheckpoint))
-	}
-	w = startWorkload(t, src)
-	time.Sleep(time.Second)
-	w.finish(t)
-	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "resume-processing"}); err != nil {
-		t.Fatal(err)
-	}
-	waitStatus(t, c, arn, "running")
+	stopChangeResume(t, c, arn, src)
 	converge(t, src, tgt)
 	if !batch {
 		// Under the workload, then after it: every row checked, none differing.

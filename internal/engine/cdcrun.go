@@ -295,7 +295,8 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
 		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Monitor: mon, Shapes: shapes}
 	state.setPhase(ctx, phaseCDC)
-	if !validationOnly {
+	if !validationOnly && family(r.tgt) != "s3" {
+		// awsdms_apply_exceptions is a table: database targets only, as in DMS.
 		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
 	}
 	log.Info("change processing running", "from", from, "batch_apply", r.settings.TargetMetadata.BatchApplyEnabled)

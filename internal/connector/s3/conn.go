@@ -36,6 +36,12 @@ type Conn struct {
 	tables    map[string]*tableLoad
 	taskStart time.Time // SetLoadTimestamp
 	opened    time.Time
+
+	// Change processing state (cdc.go): the last CDC file published per
+	// table prefix, under loadMu.
+	cdcLast  map[string]cdcMark
+	cdcOnce  sync.Once
+	nullOnce sync.Once
 }
 
 // The capabilities this connector implements.
@@ -44,6 +50,8 @@ var (
 	_ connector.ConnectionChecker = (*Conn)(nil)
 	_ connector.BulkLoader        = (*Conn)(nil)
 	_ connector.TargetDialect     = (*Conn)(nil)
+	_ connector.ChangeApplier     = (*Conn)(nil)
+	_ connector.CommitPacer       = (*Conn)(nil)
 	_ connector.Factory           = New
 )
 
@@ -59,7 +67,7 @@ func New(ep connector.Endpoint) (connector.Conn, error) {
 
 // NewConn returns a connector for cfg without doing I/O.
 func NewConn(cfg Config) *Conn {
-	return &Conn{cfg: cfg, tables: map[string]*tableLoad{}, opened: time.Now().UTC()}
+	return &Conn{cfg: cfg, tables: map[string]*tableLoad{}, cdcLast: map[string]cdcMark{}, opened: time.Now().UTC()}
 }
 
 // Config returns the connector's configuration.

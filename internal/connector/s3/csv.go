@@ -22,8 +22,8 @@ type csvEncoder struct {
 	rowDelim []byte
 	null     []byte
 	quoting  bool
-	op       bool // a first field "I" (IncludeOpForFullLoad)
-	ts       bool // a last field with the load timestamp (TimestampColumnName)
+	op       bool // a first field with the operation (I, U, D)
+	ts       bool // a last field with the row's timestamp (TimestampColumnName)
 	tsName   string
 	special  [256]bool // bytes that may make a field need quotes
 	scratch  []byte
@@ -77,15 +77,16 @@ func (e *csvEncoder) appendHeader(dst []byte) []byte {
 	return append(dst, e.rowDelim...)
 }
 
-// appendRow appends one row; ts is the formatted load timestamp, used when
-// the encoder has a timestamp column.
-func (e *csvEncoder) appendRow(dst []byte, row record.Row, ts []byte) ([]byte, error) {
+// appendRow appends one row; op is the operation letter, used when the
+// encoder has an op column, and ts the formatted timestamp, used when it
+// has a timestamp column.
+func (e *csvEncoder) appendRow(dst []byte, op byte, row record.Row, ts []byte) ([]byte, error) {
 	if len(row) != len(e.kinds) {
 		return dst, fmt.Errorf("%w: %d values for %d columns", ErrRowWidth, len(row), len(e.kinds))
 	}
 	started := false
 	if e.op {
-		dst = append(dst, 'I')
+		dst = append(dst, op)
 		started = true
 	}
 	for i, v := range row {

@@ -105,22 +105,28 @@ func (c *Conn) loadStore() objectStore {
 
 // newTableLoad builds the state of t's load, with its encoder.
 func (c *Conn) newTableLoad(t *record.Table) (*tableLoad, error) {
-	prefix, err := tablePrefix(c.cfg, t)
+	return newTableFiles(c.cfg, t, "")
+}
+
+// newTableFiles builds the file-writing state of t with cfg's encoder;
+// kind tells its staged files apart from those of other writers of t.
+func newTableFiles(cfg Config, t *record.Table, kind string) (*tableLoad, error) {
+	prefix, err := tablePrefix(cfg, t)
 	if err != nil {
 		return nil, err
 	}
-	if name := c.cfg.Target.TimestampColumnName; name != "" && t.Column(name) != nil {
+	if name := cfg.Target.TimestampColumnName; name != "" && t.Column(name) != nil {
 		return nil, fmt.Errorf("%w: TimestampColumnName %q is also a column of %s", ErrInvalidName, name, t.QualifiedName())
 	}
 	h := fnv.New64a()
-	io.WriteString(h, c.cfg.Bucket+"/"+prefix)
-	tl := &tableLoad{prefix: prefix, ext: fileExtension(c.cfg), id: hex.EncodeToString(h.Sum(nil))}
-	if c.cfg.Target.format() == FormatParquet {
-		if tl.pq, err = newParquetEncoder(c.cfg, t); err != nil {
+	io.WriteString(h, kind+cfg.Bucket+"/"+prefix)
+	tl := &tableLoad{prefix: prefix, ext: fileExtension(cfg), id: hex.EncodeToString(h.Sum(nil))}
+	if cfg.Target.format() == FormatParquet {
+		if tl.pq, err = newParquetEncoder(cfg, t); err != nil {
 			return nil, err
 		}
 	} else {
-		tl.csv = newCSVEncoder(c.cfg.Target, t)
+		tl.csv = newCSVEncoder(cfg.Target, t)
 	}
 	return tl, nil
 }
@@ -380,7 +386,7 @@ func (c *Conn) loadCSV(ctx context.Context, t *record.Table, tl *tableLoad, rows
 	tl.batch, tl.ends = tl.batch[:0], tl.ends[:0]
 	var err error
 	for _, row := range rows {
-		if tl.batch, err = tl.csv.appendRow(tl.batch, row, tl.ts); err != nil {
+		if tl.batch, err = tl.csv.appendRow(tl.batch, 'I', row, tl.ts); err != nil {
 			return rejected(t, err)
 		}
 		tl.ends = append(tl.ends, len(tl.batch))
@@ -483,7 +489,7 @@ func (c *Conn) openCSV(tl *tableLoad) error {
 }
 
 func (c *Conn) loadParquet(ctx context.Context, t *record.Table, tl *tableLoad, rows []record.Row) error {
-	if err := tl.pq.convert(rows, string(tl.ts)); err != nil {
+	if err := tl.pq.convert(rows, nil, []string{string(tl.ts)}); err != nil {
 		return rejected(t, err)
 	}
 	limit := c.cfg.Target.maxFileBytes()

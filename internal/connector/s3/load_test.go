@@ -653,7 +653,7 @@ func TestTargetSettingsErrors(t *testing.T) {
 		t.Errorf("settings = %+v", s)
 	}
 	c = openTarget(t, root, map[string]any{"CdcInsertsOnly": true, "DatePartitionEnabled": true})
-	if got := c.Config().Target.IgnoredCDCSettings; !slices.Equal(got, []string{"CdcInsertsOnly", "DatePartitionEnabled"}) {
+	if got := c.Config().Target.IgnoredCDCSettings; !slices.Equal(got, []string{"DatePartitionEnabled"}) {
 		t.Errorf("ignored = %v", got)
 	}
 }

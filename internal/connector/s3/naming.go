@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -18,8 +19,8 @@ const loadDigits = 8
 // maxLoadNumber is the largest counter an 8-digit name can carry.
 const maxLoadNumber = 1<<32 - 1
 
-// loadExtensions are the endings of LOAD files this connector writes, and
-// so deletes when a table is dropped or truncated.
+// loadExtensions are the endings of LOAD and CDC files this connector
+// writes, and so deletes when a table is dropped or truncated.
 var loadExtensions = []string{".csv", ".csv.gz", ".parquet"}
 
 // loadMarker is the object a DO_NOTHING load leaves in the table's folder
@@ -44,14 +45,7 @@ func parseLoadName(name string) (uint32, bool) {
 		return 0, false
 	}
 	digits, ext := rest[:loadDigits], rest[loadDigits:]
-	known := false
-	for _, e := range loadExtensions {
-		if ext == e {
-			known = true
-			break
-		}
-	}
-	if !known {
+	if !knownExtension(ext) {
 		return 0, false
 	}
 	var n uint32
@@ -69,6 +63,53 @@ func parseLoadName(name string) (uint32, bool) {
 		n = n<<4 | uint32(d)
 	}
 	return n, true
+}
+
+// cdcTimeLayout is the date and time part of a CDC file name; four
+// digits follow it (ten-thousandths of a second, or a sequence).
+const cdcTimeLayout = "20060102-150405"
+
+// cdcStamp is the number a CDC file name encodes: Unix seconds times
+// 10 000 plus the four digits, so that the next file name is stamp+1.
+func cdcStamp(t time.Time) int64 {
+	return t.Unix()*10000 + int64(t.Nanosecond()/100000)
+}
+
+// cdcName is the file name of the CDC file with stamp and extension ext:
+// <yyyyMMdd-HHmmss><4 digits><ext> in UTC, e.g. 20141029-1134010000.csv.
+func cdcName(stamp int64, ext string) string {
+	sec, frac := stamp/10000, stamp%10000
+	return fmt.Sprintf("%s%04d%s", time.Unix(sec, 0).UTC().Format(cdcTimeLayout), frac, ext)
+}
+
+// parseCDCName returns the stamp of a CDC file name written by this
+// connector (any of loadExtensions), or false.
+func parseCDCName(name string) (int64, bool) {
+	n := len(cdcTimeLayout) + 4
+	if len(name) < n || !knownExtension(name[n:]) {
+		return 0, false
+	}
+	t, err := time.Parse(cdcTimeLayout, name[:len(cdcTimeLayout)])
+	if err != nil {
+		return 0, false
+	}
+	frac := 0
+	for _, c := range name[len(cdcTimeLayout):n] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		frac = frac*10 + int(c-'0')
+	}
+	return t.Unix()*10000 + int64(frac), true
+}
+
+func knownExtension(ext string) bool {
+	for _, e := range loadExtensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
 }
 
 // fileExtension is the extension of the LOAD files cfg writes: .csv,

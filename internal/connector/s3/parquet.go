@@ -228,8 +228,10 @@ func (e *parquetEncoder) open(w io.Writer) {
 }
 
 // convert turns rows into Parquet rows (e.rows), checking every value, so
-// that a bad value fails the batch before anything is written.
-func (e *parquetEncoder) convert(rows []record.Row, ts string) error {
+// that a bad value fails the batch before anything is written. ops holds
+// each row's operation letter for the op column (nil: all "I"); ts the
+// timestamp column's text, one per row or one for all.
+func (e *parquetEncoder) convert(rows []record.Row, ops []byte, ts []string) error {
 	if cap(e.rows) < len(rows) {
 		e.rows = make([]parquet.Row, len(rows))
 	}
@@ -252,7 +254,11 @@ func (e *parquetEncoder) convert(rows []record.Row, ts string) error {
 		}
 		col := 0
 		if e.op {
-			out = append(out, parquet.ByteArrayValue(opInsert).Level(0, 1, col))
+			op := opLetters[0:1]
+			if ops != nil {
+				op = opLetter(ops[i])
+			}
+			out = append(out, parquet.ByteArrayValue(op).Level(0, 1, col))
 			col++
 		}
 		for j, v := range row {
@@ -269,14 +275,30 @@ func (e *parquetEncoder) convert(rows []record.Row, ts string) error {
 			col++
 		}
 		if e.ts {
-			out = append(out, parquet.ByteArrayValue(stringBytes(ts)).Level(0, 1, col))
+			v := ts[0]
+			if len(ts) == len(rows) {
+				v = ts[i]
+			}
+			out = append(out, parquet.ByteArrayValue(stringBytes(v)).Level(0, 1, col))
 		}
 		e.rows[i] = out
 	}
 	return nil
 }
 
-var opInsert = []byte("I")
+// opLetters are the values of the op column.
+var opLetters = []byte("IUD")
+
+// opLetter is the op column value of an operation letter.
+func opLetter(op byte) []byte {
+	switch op {
+	case 'U':
+		return opLetters[1:2]
+	case 'D':
+		return opLetters[2:3]
+	}
+	return opLetters[0:1]
+}
 
 // stringBytes views s as bytes without copying; the Parquet writer copies
 // values into its buffers and never writes to them.

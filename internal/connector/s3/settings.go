@@ -19,6 +19,10 @@ const (
 	DefaultDataPageSize = 1024000
 	// DefaultDictPageSizeLimit is DictPageSizeLimit's default (bytes per Parquet dictionary).
 	DefaultDictPageSizeLimit = 1024000
+	// DefaultCdcMaxBatchInterval is CdcMaxBatchInterval's default (seconds).
+	DefaultCdcMaxBatchInterval = 60
+	// DefaultCdcMinFileSizeKB is CdcMinFileSize's default: 32 000 KB.
+	DefaultCdcMinFileSizeKB = 32000
 )
 
 // Settings keys that are not DMS's: the engine fills them in Endpoint.Settings.
@@ -72,21 +76,33 @@ type TargetSettings struct {
 
 	ParquetVersion string // parquet-1-0 (default) or parquet-2-0
 	// NoStatistics is EnableStatistics=false: no page statistics.
-	NoStatistics       bool
-	EncodingType       string // rle-dictionary (default), plain, plain-dictionary
-	DictPageSizeLimit  int    // 0 = DefaultDictPageSizeLimit
-	RowGroupLength     int    // 0 = DefaultRowGroupLength
-	DataPageSize       int    // 0 = DefaultDataPageSize
-	TimestampMillis    bool   // ParquetTimestampInMillisecond
-	TempDir            string // SettingTempDir
+	NoStatistics      bool
+	EncodingType      string // rle-dictionary (default), plain, plain-dictionary
+	DictPageSizeLimit int    // 0 = DefaultDictPageSizeLimit
+	RowGroupLength    int    // 0 = DefaultRowGroupLength
+	DataPageSize      int    // 0 = DefaultDataPageSize
+	TimestampMillis   bool   // ParquetTimestampInMillisecond
+	TempDir           string // SettingTempDir
+
+	// CdcInsertsOnly writes only the inserts of change processing;
+	// CdcInsertsAndUpdates only inserts and updates. With either, CDC
+	// rows have an op column only when IncludeOpForFullLoad is set.
+	CdcInsertsOnly       bool
+	CdcInsertsAndUpdates bool
+	// CdcMaxBatchIntervalSec and CdcMinFileSizeKB cut CDC files: a file is
+	// written when the oldest change it holds is that old or its changes
+	// reach that size, whichever comes first; 0 = the defaults.
+	CdcMaxBatchIntervalSec int
+	CdcMinFileSizeKB       int
+	// IgnoredCDCSettings are the CDC settings given that Godwit does not
+	// apply (see cdcIgnoredSettings).
 	IgnoredCDCSettings []string
 }
 
-// cdcOnlySettings are S3Settings that only shape CDC files; a full load
-// ignores them.
-var cdcOnlySettings = []string{
-	"CdcInsertsOnly", "CdcInsertsAndUpdates", "CdcPath", "CdcMaxBatchInterval", "CdcMinFileSize",
-	"DatePartitionEnabled", "DatePartitionSequence", "DatePartitionDelimiter", "DatePartitionTimezone",
+// cdcIgnoredSettings are S3Settings that shape CDC files in DMS and that
+// Godwit does not apply yet.
+var cdcIgnoredSettings = []string{
+	"CdcPath", "DatePartitionEnabled", "DatePartitionSequence", "DatePartitionDelimiter", "DatePartitionTimezone",
 	"PreserveTransactions", "UseCsvNoSupValue", "CsvNoSupValue",
 }
 
@@ -258,7 +274,11 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 		}
 		s.TaskStart = t.UTC()
 	}
-	for _, k := range cdcOnlySettings {
+	s.CdcInsertsOnly = r.boolean("CdcInsertsOnly", false)
+	s.CdcInsertsAndUpdates = r.boolean("CdcInsertsAndUpdates", false)
+	s.CdcMaxBatchIntervalSec = r.integer("CdcMaxBatchInterval", DefaultCdcMaxBatchInterval, 1, 1<<30)
+	s.CdcMinFileSizeKB = r.integer("CdcMinFileSize", DefaultCdcMinFileSizeKB, 1, 1<<30)
+	for _, k := range cdcIgnoredSettings {
 		if _, ok := r.raw(k); ok {
 			s.IgnoredCDCSettings = append(s.IgnoredCDCSettings, k)
 		}
@@ -295,6 +315,9 @@ func (s TargetSettings) validate() error {
 	default:
 		return configError("EncodingType %q is not valid: use rle-dictionary, plain or plain-dictionary", s.EncodingType)
 	}
+	if s.CdcInsertsOnly && s.CdcInsertsAndUpdates {
+		return configError("CdcInsertsOnly and CdcInsertsAndUpdates are both true: set at most one of them")
+	}
 	if s.MaxFileSizeKB < 0 || s.MaxFileSizeKB > DefaultMaxFileSizeKB {
 		return configError("MaxFileSize %d is out of range: use 1 to %d (KB)", s.MaxFileSizeKB, DefaultMaxFileSizeKB)
 	}
@@ -329,6 +352,12 @@ func (s TargetSettings) maxFileBytes() int64 {
 		kb = DefaultMaxFileSizeKB
 	}
 	return int64(kb) * 1024
+}
+
+// cdcOpColumn says CDC rows have an op column: always, unless only
+// inserts (or inserts and updates) are written and the full load has none.
+func (s TargetSettings) cdcOpColumn() bool {
+	return s.IncludeOpForFullLoad || !(s.CdcInsertsOnly || s.CdcInsertsAndUpdates)
 }
 
 func orDefault(v, def int) int {

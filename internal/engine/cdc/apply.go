@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -19,6 +20,7 @@ type applier struct {
 	checkpoint string
 	pending    []*record.Transaction
 	changes    int
+	bytes      int64 // txBytes of pending, for a CommitPacer
 	oldest     time.Time
 	suspended  map[string]bool
 	// received is the position after the last transaction received; ddls
@@ -39,6 +41,12 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 	if batch {
 		maxChanges = 50000
 		maxWait = time.Duration(max(tuning.BatchApplyTimeoutMin, 1)) * time.Second
+	}
+	// A CommitPacer target (files) is applied only when the oldest change
+	// has waited its maxWait or the changes reach its size.
+	paceWait, paceBytes, paced := pace(a.job.Applier)
+	if paced {
+		maxChanges, maxWait = math.MaxInt, paceWait
 	}
 	// An idle stream still commits what it has soon.
 	const idleFlush = 50 * time.Millisecond
@@ -75,14 +83,21 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 			}
 			if len(a.pending) == 0 {
 				a.oldest = it.received
-				timer.Reset(idleFlush)
+				wait := idleFlush
+				if paced {
+					wait = max(paceWait-time.Since(it.received), 0)
+				}
+				timer.Reset(wait)
 			}
 			a.pending = append(a.pending, it.tx)
 			a.changes += len(it.tx.Changes)
 			a.received = it.tx.Position
+			if paced {
+				a.bytes += txBytes(it.tx)
+			}
 		}
-		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait)
-		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch) {
+		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait) || (paced && a.bytes >= paceBytes)
+		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch && !paced) {
 			if err := a.flush(ctx, batch); err != nil {
 				return err
 			}
@@ -151,7 +166,7 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 	if err := a.job.Streamer.Confirm(context.WithoutCancel(ctx), last.Position); err != nil {
 		a.log.Warn("confirm the position to the source", "err", err)
 	}
-	a.pending, a.changes = a.pending[:0], 0
+	a.pending, a.changes, a.bytes = a.pending[:0], 0, 0
 	return nil
 }
 
