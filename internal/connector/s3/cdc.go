@@ -372,7 +372,7 @@ func (c *Conn) stageCDC(ctx context.Context, f *cdcFile) error {
 }
 
 // removeTableFiles deletes the LOAD and CDC files of the table at prefix,
-// and its load marker (a source TRUNCATE).
+// and its load marker (a source TRUNCATE, a table prepared for a new load).
 func removeTableFiles(ctx context.Context, st objectStore, prefix string) error {
 	names, err := st.list(ctx, prefix)
 	if err != nil {

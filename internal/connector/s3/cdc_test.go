@@ -251,6 +251,25 @@ func TestCDCTruncate(t *testing.T) {
 	}
 }
 
+// A table prepared for a new load (DROP_AND_CREATE or
+// TRUNCATE_BEFORE_LOAD, as reload-target does) loses its CDC files too.
+func TestCDCFilesGoWithANewLoad(t *testing.T) {
+	for _, prep := range []connector.TablePrep{connector.PrepDropAndCreate, connector.PrepTruncate} {
+		root := t.TempDir()
+		c := openTarget(t, root, nil)
+		tbl := cdcTable()
+		mustPrepare(t, c, tbl, connector.PrepDoNothing)
+		mustLoad(t, c, tbl, []record.Row{{int64(1), "a", nil}})
+		mustFinish(t, c, tbl)
+		mustApply(t, c, cdcTargets(tbl), cdcWorkload(tbl)[:1])
+		mustPrepare(t, c, tbl, prep)
+		dir := bucketPath(root, "public", "t")
+		if files := listDir(t, dir); slices.ContainsFunc(files, func(f string) bool { return strings.HasSuffix(f, ".csv") }) {
+			t.Errorf("%s: files left = %v", prep, files)
+		}
+	}
+}
+
 func TestCDCUnchangedValues(t *testing.T) {
 	root := t.TempDir()
 	c := openTarget(t, root, nil)

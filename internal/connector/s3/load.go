@@ -219,13 +219,10 @@ func (c *Conn) PrepareTable(ctx context.Context, t *record.Table, prep connector
 	}
 	switch prep {
 	case connector.PrepDropAndCreate, connector.PrepTruncate:
-		if err := deleteLoads(ctx, st, tl.prefix, files, 0); err != nil {
+		// The table starts again: its LOAD files and the CDC files an
+		// earlier run wrote go.
+		if err := removeTableFiles(ctx, st, tl.prefix); err != nil {
 			return err
-		}
-		if marker {
-			if err := st.remove(ctx, keyJoin(tl.prefix, loadMarker)); err != nil {
-				return err
-			}
 		}
 	case connector.PrepDoNothing, "":
 		for _, f := range files {

@@ -124,7 +124,7 @@ func TestRemoteLoad(t *testing.T) {
 
 	c := open(map[string]any{"MaxFileSize": 1, "CompressionType": "GZIP", "AddColumnName": true})
 	mustPrepare(t, c, tbl, connector.PrepTruncate)
-	if keys := objectKeys(t, client, "dms-target", "out/"); !slices.Equal(keys, []string{"out/s/t/20240101-1200000000.csv"}) {
+	if keys := objectKeys(t, client, "dms-target", "out/"); len(keys) != 0 {
 		t.Fatalf("after TRUNCATE_BEFORE_LOAD: %v", keys)
 	}
 	mustLoad(t, c, tbl, wideRows(0, 25))
@@ -182,7 +182,7 @@ func TestRemoteLoad(t *testing.T) {
 	mustLoad(t, c2, tbl, wideRows(200, 10))
 	mustFinish(t, c2, tbl)
 	keys = objectKeys(t, client, "dms-target", "out/s/t/")
-	wantKeys := []string{"out/s/t/20240101-1200000000.csv", "out/s/t/LOAD00000001.csv.gz", "out/s/t/LOAD00000002.csv.gz",
+	wantKeys := []string{"out/s/t/LOAD00000001.csv.gz", "out/s/t/LOAD00000002.csv.gz",
 		"out/s/t/LOAD00000003.csv.gz", "out/s/t/LOAD00000004.parquet", "out/s/t/_godwit_load_base"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Fatalf("keys = %v, want %v", keys, wantKeys)
