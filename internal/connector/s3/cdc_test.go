@@ -223,8 +223,8 @@ func TestCDCGzipAndParquet(t *testing.T) {
 	}
 }
 
-func TestCDCTruncate(t *testing.T) {
-	root := t.TempDir()
+// loadedWithCDC is a target whose table t holds a LOAD file and a CDC file.
+func loadedWithCDC(t *testing.T, root string) (*s3.Conn, *record.Table, map[string]*connector.TargetTable) {
 	c := openTarget(t, root, nil)
 	tbl := cdcTable()
 	mustPrepare(t, c, tbl, connector.PrepDoNothing)
@@ -232,6 +232,12 @@ func TestCDCTruncate(t *testing.T) {
 	mustFinish(t, c, tbl)
 	tables := cdcTargets(tbl)
 	mustApply(t, c, tables, cdcWorkload(tbl)[:1])
+	return c, tbl, tables
+}
+
+func TestCDCTruncate(t *testing.T) {
+	root := t.TempDir()
+	c, tbl, tables := loadedWithCDC(t, root)
 	dir := bucketPath(root, "public", "t")
 	if files := listDir(t, dir); !slices.Equal(files, []string{"20141029-1134010000.csv", "LOAD00000001.csv", "_godwit_cdc_last"}) {
 		t.Fatalf("files = %v", files)
@@ -256,12 +262,7 @@ func TestCDCTruncate(t *testing.T) {
 func TestCDCFilesGoWithANewLoad(t *testing.T) {
 	for _, prep := range []connector.TablePrep{connector.PrepDropAndCreate, connector.PrepTruncate} {
 		root := t.TempDir()
-		c := openTarget(t, root, nil)
-		tbl := cdcTable()
-		mustPrepare(t, c, tbl, connector.PrepDoNothing)
-		mustLoad(t, c, tbl, []record.Row{{int64(1), "a", nil}})
-		mustFinish(t, c, tbl)
-		mustApply(t, c, cdcTargets(tbl), cdcWorkload(tbl)[:1])
+		c, tbl, _ := loadedWithCDC(t, root)
 		mustPrepare(t, c, tbl, prep)
 		dir := bucketPath(root, "public", "t")
 		if files := listDir(t, dir); slices.ContainsFunc(files, func(f string) bool { return strings.HasSuffix(f, ".csv") }) {
