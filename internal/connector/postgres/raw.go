@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -67,9 +66,9 @@ var rawTrailer = []byte{0xff, 0xff}
 // BY always sorts on the columns themselves, in their type's order, as
 // the After and Range conditions compare them.
 //
+// With req.LOBMaxBytes, text and bytea values are cut as Read cuts them.
 // A table whose columns cannot be copied this way returns
-// ErrRawUnsupported before fn is called; so does req.LOBMaxBytes with a
-// LOB column.
+// ErrRawUnsupported before fn is called.
 func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn func(b *connector.RawBatch) error) error {
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
@@ -125,25 +124,26 @@ func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, 
 		return "", nil, nil, err
 	}
 	list := make([]string, len(plans), len(plans)+len(req.OrderBy))
+	sp := &rawSplitter{ncols: len(plans)}
 	for i, p := range plans {
 		if why := rawBlocker(p.base); why != "" {
 			return "", nil, nil, fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), quoteTable(rel.table.Schema, rel.table.Name), why)
 		}
 		list[i] = quoteIdent(p.name)
 		if req.LOBMaxBytes > 0 {
-			// Limited LOB mode, cut on the server in the column's own
-			// format: bytea by bytes, text by characters. JSON is not cut
-			// (a cut document would not load): it is copied whole.
-			n := strconv.Itoa(req.LOBMaxBytes)
+			// Limited LOB mode: bytea and text values are cut to
+			// LOBMaxBytes bytes as the stream passes (text never inside
+			// a character), as Read cuts them; the server sends them
+			// whole, which costs it less than cutting them. JSON is not
+			// cut (a cut document would not load): it is copied whole.
 			switch {
 			case p.dec == decBytea:
-				list[i] = "substring(" + quoteIdent(p.name) + " from 1 for " + n + ")"
+				sp.cutAt(i, req.LOBMaxBytes, false)
 			case p.typ.Kind == record.KindText && p.read == readRaw:
-				list[i] = "left(" + quoteIdent(p.name) + ", " + n + ")::" + p.typ.Native
+				sp.cutAt(i, req.LOBMaxBytes, true)
 			}
 		}
 	}
-	sp := &rawSplitter{ncols: len(plans)}
 	if len(req.OrderBy) > 0 {
 		keyPlans, err := rel.plansFor(req.OrderBy)
 		if err != nil {

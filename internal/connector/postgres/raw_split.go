@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/record"
@@ -22,10 +23,14 @@ const (
 // are cut off, and only the last tuple's key fields are decoded, when the
 // batch is handed over.
 type rawSplitter struct {
-	ncols     int   // fields passed through
-	nfields   int   // fields in the stream (ncols + key fields)
-	keyPos    []int // field index of each OrderBy column
-	keys      *copyReader
+	ncols   int   // fields passed through
+	nfields int   // fields in the stream (ncols + key fields)
+	keyPos  []int // field index of each OrderBy column
+	keys    *copyReader
+	// cut, when set, is per column the size values are cut to (limited
+	// LOB mode; 0 = not cut), cutText whether at a UTF-8 character boundary.
+	cut       []int
+	cutText   []bool
 	batchRows int
 	fn        func(b *connector.RawBatch) error
 
@@ -85,7 +90,7 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 		}
 		// Find the tuple's end (and where its columns end) without
 		// copying anything of an incomplete one.
-		end, cols := off+2, 0
+		end, cols, long := off+2, 0, false
 		for i := 0; i < s.nfields; i++ {
 			if i == s.ncols {
 				cols = end
@@ -97,6 +102,7 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 			end += 4
 			if l > 0 {
 				end += int(l)
+				long = long || (s.cut != nil && i < s.ncols && s.cut[i] > 0 && int(l) > s.cut[i])
 			}
 		}
 		if end > len(p) {
@@ -109,9 +115,17 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 			s.buf = make([]byte, 0, s.guess)
 		}
 		s.last = len(s.buf)
-		if s.nfields == s.ncols {
+		switch {
+		case long:
+			colsEnd := end
+			if s.nfields != s.ncols {
+				colsEnd = cols
+				s.extra = append(s.extra[:0], p[cols:end]...)
+			}
+			s.appendCut(p[off+2 : colsEnd])
+		case s.nfields == s.ncols:
 			s.buf = append(s.buf, p[off:end]...)
-		} else {
+		default:
 			s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(s.ncols))
 			s.buf = append(s.buf, p[off+2:cols]...)
 			s.extra = append(s.extra[:0], p[cols:end]...)
@@ -125,6 +139,42 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 		}
 	}
 	return off, nil
+}
+
+// cutAt makes the splitter cut the values of column i to n bytes, at a
+// UTF-8 character boundary when text.
+func (s *rawSplitter) cutAt(i, n int, text bool) {
+	if s.cut == nil {
+		s.cut, s.cutText = make([]int, s.ncols), make([]bool, s.ncols)
+	}
+	s.cut[i], s.cutText[i] = n, text
+}
+
+// appendCut appends a tuple of the ncols fields in fields (length-prefixed
+// values, back to back) with the values longer than their cut cut.
+func (s *rawSplitter) appendCut(fields []byte) {
+	s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(s.ncols))
+	off := 0
+	for i := 0; i < s.ncols; i++ {
+		l := int32(binary.BigEndian.Uint32(fields[off:]))
+		off += 4
+		if l < 0 {
+			s.buf = binary.BigEndian.AppendUint32(s.buf, uint32(l))
+			continue
+		}
+		v := fields[off : off+int(l)]
+		off += int(l)
+		if n := s.cut[i]; n > 0 && len(v) > n {
+			if s.cutText[i] {
+				for n > 0 && !utf8.RuneStart(v[n]) {
+					n-- // v[n] continues the character v[:n] would cut
+				}
+			}
+			v = v[:n]
+		}
+		s.buf = binary.BigEndian.AppendUint32(s.buf, uint32(len(v)))
+		s.buf = append(s.buf, v...)
+	}
 }
 
 // flush hands the batch to fn; the next tuple starts a new buffer.
