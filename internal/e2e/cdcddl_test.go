@@ -37,7 +37,7 @@ INSERT INTO {{s}}.ddl_t VALUES (1, 'one', 1, 'c1'), (2, 'two', 2, 'c2'), (3, 'th
 	ctx := ctxT(t)
 	p := newPair(t, c, "ddl", src, tgt)
 	mappings := allTablesInto(src, tgt)
-	settings := `{"ChangeProcessingDdlHandlingPolicy":{"HandleSourceTableTruncated":false}}`
+	settings := `{"ChangeProcessingDdlHandlingPolicy":{"HandleSourceTableTruncated":false},"ValidationSettings":{"EnableValidation":true}}`
 	arn := createTask(t, p, "ddl-task", "full-load-and-cdc", mappings, settings)
 	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
 		t.Fatal(err)
@@ -82,6 +82,22 @@ DELETE FROM {{s}}.ddl_t WHERE id = 3`, []string{"id", "a", "c_renamed", "d"}},
 		execScript(t, src, subst(st.sql, "{{s}}", src.schema))
 		check(st.name, st.cols...)
 	}
+	// The rows changed after each DDL validate against the table's new shape.
+	validated := func(step string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			st := tableStats(t, c, arn)[src.schema+".ddl_t"]
+			if st.ValidationFailedRecords > 0 || time.Now().After(deadline) {
+				t.Fatalf("%s: validation %s, %d pending, %d failed (%s)", step, aws.ToString(st.ValidationState), st.ValidationPendingRecords,
+					st.ValidationFailedRecords, aws.ToString(st.ValidationStateDetails))
+			}
+			if aws.ToString(st.ValidationState) == "Validated" && st.ValidationPendingRecords == 0 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	validated("after add, rename and drop")
 
 	// A column added while the task is stopped.
 	if _, err := c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
@@ -96,6 +112,7 @@ INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d, e) VALUES (8, 'eight', 'c8', 80, 8
 	}
 	waitStatus(t, c, arn, "running")
 	check("add column while stopped", "id", "a", "c_renamed", "d", "e")
+	validated("after a column added while stopped")
 
 	// TRUNCATE is not applied (HandleSourceTableTruncated false); a later
 	// insert is.

@@ -36,6 +36,8 @@ type shapeTracker struct {
 	same map[*record.Table]*record.Table
 	save func(key string, shape json.RawMessage) error
 	log  *slog.Logger
+	// reshaped, when set, hears of a table's new plan and target table.
+	reshaped func(key string, p *mapping.TablePlan, tt *connector.TargetTable)
 }
 
 // newShapeTracker starts from the plans of the run and the shapes saved
@@ -116,6 +118,9 @@ func (s *shapeTracker) Alter(ctx context.Context, tables map[string]*connector.T
 			"table", k, "ddl", fmt.Sprint(ops))
 	}
 	s.known[k], s.plans[k] = t, np
+	if s.reshaped != nil {
+		s.reshaped(k, np, tables[k])
+	}
 	raw, err := json.Marshal(t)
 	if err == nil {
 		err = s.save(k, raw)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -284,9 +285,11 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		src, ok1 := r.source.(validate.Source)
 		tgt, ok2 := r.target.(validate.Target)
 		if ok1 && ok2 {
-			// The validator keeps the tables as they are now (its own copy:
-			// DDL replaces the applier's entries while it runs).
-			cp.validator = newCDCValidator(e, t, r.settings, src, tgt, r.plans, maps.Clone(targets), log)
+			// The validator has its own copy of the tables (the applier's
+			// entries are replaced by DDL as it runs); the shape tracker
+			// tells it of a table's new shape.
+			cp.validator = newCDCValidator(e, t, r.settings, src, tgt, slices.Collect(maps.Values(shapes.plans)), maps.Clone(targets), log)
+			shapes.reshaped = cp.validator.Reshaped
 			vctx, stop := context.WithCancel(ctx)
 			defer stop()
 			go cp.validator.run(vctx)

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,11 +47,11 @@ type cdcValidator struct {
 	settings tasksettings.ValidationSettings
 	src      validate.Source
 	tgt      validate.Target
-	plans    map[string]*mapping.TablePlan
-	target   map[string]*connector.TargetTable
 	failures atomic.Int64
 
 	mu      sync.Mutex
+	plans   map[string]*mapping.TablePlan     // by source table; replaced when DDL reshapes a table
+	target  map[string]*connector.TargetTable // likewise
 	pending map[string]map[string]*pendingKey // table → key text → key
 	last    map[string]int                    // table → pending count last reported
 }
@@ -68,6 +70,14 @@ func newCDCValidator(e *Engine, t *dms.ReplicationTask, settings *tasksettings.S
 		v.plans[p.Source.Schema+"."+p.Source.Name] = p
 	}
 	return v
+}
+
+// Reshaped makes the checks of a table that DDL changed use its new plan
+// and target table.
+func (v *cdcValidator) Reshaped(table string, p *mapping.TablePlan, tt *connector.TargetTable) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.plans[table], v.target[table] = p, tt
 }
 
 // delay is how long after it was applied a change is checked.
@@ -108,7 +118,10 @@ func (v *cdcValidator) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for table := range v.plans {
+		v.mu.Lock()
+		tables := slices.Collect(maps.Keys(v.plans))
+		v.mu.Unlock()
+		for _, table := range tables {
 			v.check(ctx, table)
 		}
 	}
@@ -123,11 +136,11 @@ func (v *cdcValidator) check(ctx context.Context, table string) {
 			due = append(due, pk.key)
 		}
 	}
+	waiting := len(v.pending[table])
+	p, tt := v.plans[table], v.target[table]
 	v.mu.Unlock()
-	p := v.plans[table]
-	tt := v.target[table]
 	if len(due) == 0 || p == nil || tt == nil {
-		v.report(ctx, table, 0, false)
+		v.report(ctx, table, waiting, false)
 		return
 	}
 	job := &validate.Job{Source: v.src, Target: v.tgt, Plan: p, TargetTable: tt.Target, Settings: v.settings, TaskName: v.t.ResourceID,
@@ -136,6 +149,7 @@ func (v *cdcValidator) check(ctx context.Context, table string) {
 	if err != nil {
 		if ctx.Err() == nil {
 			v.log.Warn("CDC validation could not run", "table", table, "err", err)
+			v.report(ctx, table, waiting, false) // the rows stay pending
 		}
 		return
 	}
@@ -182,8 +196,8 @@ func (v *cdcValidator) check(ctx context.Context, table string) {
 
 // report writes the table's validation state.
 func (v *cdcValidator) report(ctx context.Context, table string, pending int, force bool) {
-	p := v.plans[table]
 	v.mu.Lock()
+	p := v.plans[table]
 	last, seen := v.last[table]
 	v.last[table] = pending
 	v.mu.Unlock()
