@@ -231,6 +231,11 @@ type SchemaChanger interface {
 	RenameColumn(ctx context.Context, t *record.Table, from, to string) error
 	// RetypeColumn gives col.Name the type col.Type maps to, converting its values.
 	RetypeColumn(ctx context.Context, t *record.Table, col record.Column) error
+}
+
+// TableDropper drops target tables whose source table was dropped
+// (HandleSourceTableDropped).
+type TableDropper interface {
 	// DropTable drops t when it exists.
 	DropTable(ctx context.Context, t *record.Table) error
 }

@@ -84,6 +84,20 @@ func runCDCToS3(t *testing.T, from string, batch bool) {
 	stopChangeResume(t, c, arn, src)
 	convergeFiles(t, src, dir("acct"))
 
+	// A column added on the source is in the files written after it.
+	execScript(t, src, "ALTER TABLE "+truncTable+" ADD COLUMN extra int;\nINSERT INTO "+truncTable+" VALUES (7, 'g', 70)")
+	want = []string{"5\te\t-", "6\t\\N\t-", "7\tg\t70"}
+	waitReplay(t, dir("tr"), func(rows map[string][]*string) (bool, string) {
+		got := replayLines(rows, func(r []*string) string {
+			extra := "-" // rows written before the column existed
+			if len(r) > 2 {
+				extra = text(r[2])
+			}
+			return strings.Join([]string{text(r[0]), text(r[1]), extra}, "\t")
+		})
+		return strings.Join(got, "\n") == strings.Join(want, "\n"), fmt.Sprintf("%q", got)
+	})
+
 	// DMS's names; every operation seen; nothing left in staging.
 	names, err := os.ReadDir(dir("acct"))
 	if err != nil {

@@ -142,11 +142,12 @@ func (s *shapeTracker) Dropped(ctx context.Context, tables map[string]*connector
 	}
 	delete(tables, k)
 	delete(s.known, k)
-	if !s.settings.ChangeProcessingDdlHandlingPolicy.HandleSourceTableDropped || s.changer == nil {
+	dropper, ok := s.changer.(connector.TableDropper)
+	if !s.settings.ChangeProcessingDdlHandlingPolicy.HandleSourceTableDropped || !ok {
 		s.log.Warn("source table dropped; the target table is kept (HandleSourceTableDropped is false or the target cannot drop it)", "table", k)
 		return 0, nil
 	}
-	if err := s.changer.DropTable(ctx, tt.Target); err != nil {
+	if err := dropper.DropTable(ctx, tt.Target); err != nil {
 		return 0, err
 	}
 	s.log.Info("source table dropped; target table dropped", "table", k, "target", tt.Target.Schema+"."+tt.Target.Name)

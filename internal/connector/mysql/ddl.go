@@ -7,7 +7,10 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-var _ connector.SchemaChanger = (*Conn)(nil)
+var (
+	_ connector.SchemaChanger = (*Conn)(nil)
+	_ connector.TableDropper  = (*Conn)(nil)
+)
 
 // AddColumn adds col (NULL allowed) to the target table t when it is not
 // there yet.

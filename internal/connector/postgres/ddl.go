@@ -9,7 +9,10 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-var _ connector.SchemaChanger = (*Conn)(nil)
+var (
+	_ connector.SchemaChanger = (*Conn)(nil)
+	_ connector.TableDropper  = (*Conn)(nil)
+)
 
 // AddColumn adds col to the target table t when it is not there yet.
 func (c *Conn) AddColumn(ctx context.Context, t *record.Table, col record.Column) error {
