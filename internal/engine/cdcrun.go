@@ -182,6 +182,11 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: heartbeat(r.srcEP)}
 	if family(r.src) == "postgres" {
 		req.DDLSchema = ddlSchema(r.srcEP)
+		var ps struct{ PluginName string }
+		if raw := r.srcEP.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &ps) == nil &&
+			ps.PluginName != "" && ps.PluginName != "no-preference" && ps.PluginName != "pgoutput" {
+			log.Warn("PostgreSQLSettings.PluginName asks for another plugin; changes are captured with pgoutput, the same changes", "plugin_name", ps.PluginName)
+		}
 	}
 	from := t.RecoveryCheckpoint
 	resume := r.resume && from != ""
