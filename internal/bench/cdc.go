@@ -88,6 +88,8 @@ type CDCResult struct {
 	Samples                 int
 	P50, P99, Max           time.Duration
 	CoresOurs, CoresForeign float64
+	// CPU is the CPU seconds of each of our components in the window.
+	CPU map[string]float64
 }
 
 // ChangesPerSec is changes applied over seconds.
@@ -282,6 +284,7 @@ func (r *cdcRun) runTask(ctx context.Context, pair, apply string, run int, w *wo
 		}
 		r.logf("  godwit   %-8s %-13s %-7s run%-2d %8.2fs %8.0f changes/s (source %.0f/s, offered %s)%s  cores ours %.2f foreign %.2f",
 			pair, apply, mode, run, res.Secs, res.ChangesPerSec(), res.SourceRate, offered(res.Offered), latencyText(res), res.CoresOurs, res.CoresForeign)
+		r.logf("           CPU seconds: %s", formatCPU(res.CPU))
 		r.rep.Results = append(r.rep.Results, res)
 	}
 	if err := r.g.stopTask(ctx, arn); err != nil {
@@ -450,7 +453,7 @@ func (r *cdcRun) timed(ctx context.Context, res *CDCResult, fn func() (time.Time
 	}
 	m := r.watch.mark()
 	t0, err := fn()
-	res.CoresOurs, res.CoresForeign, _ = r.watch.breakdown(m)
+	res.CoresOurs, res.CoresForeign, res.CPU = r.watch.breakdown(m)
 	if prof != nil {
 		pprof.StopCPUProfile()
 		if cerr := prof.Close(); err == nil {

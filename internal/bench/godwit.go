@@ -230,10 +230,16 @@ func (g *godwit) startTask(ctx context.Context, arn string, typ types.StartRepli
 	return nil
 }
 
-// stopTask stops a running task and waits until it has stopped.
+// stopTask stops a running task and waits until it has stopped. A stop
+// refused because the task is stopped already is no error: the SDK
+// retries a request whose answer it lost, and the first one may have
+// stopped the task.
 func (g *godwit) stopTask(ctx context.Context, arn string) error {
 	if _, err := g.client.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
-		return fmt.Errorf("stop the task: %w", err)
+		var state *types.InvalidResourceStateFault
+		if task, derr := g.describeTask(ctx, arn); !errors.As(err, &state) || derr != nil || aws.ToString(task.Status) != "stopped" {
+			return fmt.Errorf("stop the task: %w", err)
+		}
 	}
 	_, err := g.waitStatus(ctx, arn, "stopped")
 	return err
