@@ -52,6 +52,10 @@ type CDCConfig struct {
 	ApplyBatch int
 	LimitSecs  time.Duration
 	NoLimits   bool
+	// TargetStall, when set, holds an exclusive lock on the target table
+	// for this long from the resume of each backlog run: the catch-up
+	// then starts with a stalled target, as after a target hiccup.
+	TargetStall time.Duration
 	// CPUProfile, when set, is a file name prefix: Godwit's timed windows
 	// are profiled into <prefix>.<pair>.<apply>.<mode>.run<N>.pprof.
 	CPUProfile string
@@ -391,6 +395,11 @@ func (r *cdcRun) backlog(ctx context.Context, arn string, w *workload, res *CDCR
 		r.addLimit(rec)
 	}
 	return r.timed(ctx, res, func() (time.Time, error) {
+		if r.cfg.TargetStall > 0 {
+			if err := r.stallTarget(ctx, r.cfg.TargetStall); err != nil {
+				return time.Time{}, err
+			}
+		}
 		t0 := time.Now()
 		if err := r.g.startTask(ctx, arn, types.StartReplicationTaskTypeValueResumeProcessing); err != nil {
 			return t0, err
@@ -404,6 +413,25 @@ func (r *cdcRun) backlog(ctx context.Context, arn string, w *workload, res *CDCR
 		res.Secs = end.Sub(t0).Seconds()
 		return nil
 	})
+}
+
+// stallTarget locks the target's t for d, in the background.
+func (r *cdcRun) stallTarget(ctx context.Context, d time.Duration) error {
+	conn, err := pgx.Connect(ctx, r.pgDst.dsn())
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"); err != nil {
+		conn.Close(ctx)
+		return err
+	}
+	go func() {
+		time.Sleep(d)
+		conn.Exec(context.WithoutCancel(ctx), "COMMIT")
+		conn.Close(context.WithoutCancel(ctx))
+	}()
+	r.logf("  the target table is locked for %s", d)
+	return nil
 }
 
 // live times the workload running while the task runs, paced at rate
