@@ -1,7 +1,7 @@
 # Godwit — run `make help` for the targets.
 GO ?= go
 
-.PHONY: help build serve generate verify lint test bench fuzz
+.PHONY: help build serve generate verify lint test bench bench-cdc fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -30,6 +30,10 @@ ROWS ?= 2000000
 RUNS ?= 1
 bench: ## full-load benchmark beside the raw pipes, same run (ROWS=, RUNS=); see docs/performance.md
 	$(GO) run ./cmd/godwit bench full-load --rows $(ROWS) --runs $(RUNS) --markdown
+
+CHANGES ?= 200000
+bench-cdc: ## CDC benchmark beside the CDC limits, same run (CHANGES=, RUNS=); see docs/performance.md
+	$(GO) run ./cmd/godwit bench cdc --rows 1000000 --changes $(CHANGES) --runs $(RUNS) --markdown
 
 fuzz: ## fuzz the request decoder and validation for 60 s
 	$(GO) test ./internal/awsjson -run '^$$' -fuzz FuzzDecodeAndValidate -fuzztime 60s

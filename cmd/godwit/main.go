@@ -26,6 +26,7 @@ const usage = `godwit — a self-hosted AWS Database Migration Service.
 Usage:
   godwit serve [flags]    run the DMS API server and its replication instances
   godwit bench full-load  measure the full load against raw COPY pipes (starts its own servers)
+  godwit bench cdc        measure change processing against the CDC limits (starts its own servers)
   godwit version          print the version
   godwit help             this text
 

@@ -41,6 +41,12 @@ type Config struct {
 	// TaskSettings is the ReplicationTaskSettings document sent with every
 	// task; empty sends none (DMS's defaults).
 	TaskSettings string
+	Environment
+}
+
+// Environment is what the benchmarks have in common: their servers, the
+// quiet machine they wait for, their work directory and their log.
+type Environment struct {
 	// Server memory, as lib.sh's PG_SHARED_BUFFERS and MARIA_BUFFER_POOL.
 	PGSharedBuffers string
 	MariaBufferPool int64
@@ -54,8 +60,13 @@ type Config struct {
 	Log io.Writer
 }
 
-// splitList splits a comma-separated list, dropping empty items.
-func splitList(s string) []string {
+// defaultEnvironment has the shared scripts' server memory.
+func defaultEnvironment() Environment {
+	return Environment{PGSharedBuffers: "512MB", MariaBufferPool: 1 << 30, QuietCores: 0.3, QuietMaxWait: 30 * time.Second, Log: os.Stderr}
+}
+
+// SplitList splits a comma-separated list, dropping empty items.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -70,8 +81,7 @@ var PairNames = []string{"pg-pg", "maria-pg", "pg-maria", "pg-s3"}
 
 // DefaultConfig has the shared scripts' defaults.
 func DefaultConfig() Config {
-	return Config{Rows: 2_000_000, Runs: 1, Pairs: PairNames, Par: 2, PGSharedBuffers: "512MB", MariaBufferPool: 1 << 30,
-		QuietCores: 0.3, QuietMaxWait: 30 * time.Second, Log: os.Stderr}
+	return Config{Rows: 2_000_000, Runs: 1, Pairs: PairNames, Par: 2, Environment: defaultEnvironment()}
 }
 
 // Pair is a source → target pair: Godwit's measurement and its anchors.
@@ -218,45 +228,14 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if b.workDir, err = os.MkdirTemp("", "godwit-bench-"); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cfg.Keep || err != nil {
-			b.logf("work directory kept: %s", b.workDir)
-			return
-		}
-		os.RemoveAll(b.workDir)
-	}()
-	b.watch = &cpuWatch{servers: b.serverPIDs}
+	defer func() { b.removeWorkDir(cfg.Keep, err) }()
 	defer b.closeServers()
-
-	// Servers, started one after the other (they compete for the same cores).
-	began := time.Now()
-	if needPGSrc {
-		if b.pgSrc, err = startPG(ctx, "pgsrc", cfg.PGSharedBuffers, b.tools.psql); err != nil {
-			return nil, err
-		}
-	}
-	if needPGDst {
-		if b.pgDst, err = startPG(ctx, "pgdst", cfg.PGSharedBuffers, b.tools.psql); err != nil {
-			return nil, err
-		}
-	}
-	if needMaria {
-		if b.maria, err = startMaria(ctx, cfg.MariaBufferPool, b.tools.mariadb); err != nil {
-			return nil, err
-		}
-	}
-	b.logf("servers up in %s: %s", time.Since(began).Round(time.Millisecond), b.describeServers())
-	for _, p := range []*pgSide{b.pgSrc, b.pgDst} {
-		if p != nil {
-			b.logf("%s settings: %s", p.name, p.settings(ctx))
-		}
-	}
-	if b.maria != nil {
-		b.logf("mariadb settings: %s", b.maria.settings(ctx))
+	if err := b.startServers(ctx, needPGSrc, needPGDst, needMaria); err != nil {
+		return nil, err
 	}
 
 	// The source tables, filled concurrently (two different servers).
-	began = time.Now()
+	began := time.Now()
 	var wg sync.WaitGroup
 	var fillErr [2]error
 	if needPGSrc {
@@ -299,22 +278,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		b.logf("warm-up load done")
 	}
 
-	logf, err := os.Create(filepath.Join(b.workDir, "godwit.log"))
+	logName, stopOurs, err := b.startOurs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	if b.g, err = startGodwit(ctx, filepath.Join(b.workDir, "data"), logf); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := b.g.close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := b.g.createInstance(ctx); err != nil {
-		return nil, err
-	}
+	defer stopOurs(&err)
 
 	rep = &Report{Rows: cfg.Rows, Runs: cfg.Runs, Pairs: selected, Settings: cfg.TaskSettings}
 	for run := 1; run <= cfg.Runs; run++ {
@@ -331,7 +299,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			}
 			r, err := p.ours(ctx, b, run)
 			if err != nil {
-				return rep, fmt.Errorf("%s: godwit: %w (log: %s)", p.Name, err, logf.Name())
+				return rep, fmt.Errorf("%s: godwit: %w (log: %s)", p.Name, err, logName)
 			}
 			r.At = time.Now()
 			b.logRecord(r)
@@ -345,6 +313,74 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		b.logf("%d lines appended to %s", len(rep.Records), cfg.Out)
 	}
 	return rep, nil
+}
+
+// removeWorkDir removes the work directory, unless keep or the run failed.
+func (b *bencher) removeWorkDir(keep bool, failed error) {
+	if keep || failed != nil {
+		b.logf("work directory kept: %s", b.workDir)
+		return
+	}
+	os.RemoveAll(b.workDir)
+}
+
+// startServers starts the servers needed, one after the other (they
+// compete for the same cores), pgdst with the extra settings, and logs
+// their settings; closeServers stops them.
+func (b *bencher) startServers(ctx context.Context, needPGSrc, needPGDst, needMaria bool, dstExtra ...[2]string) error {
+	b.watch = &cpuWatch{servers: b.serverPIDs}
+	began := time.Now()
+	var err error
+	if needPGSrc {
+		if b.pgSrc, err = startPG(ctx, "pgsrc", b.cfg.PGSharedBuffers, b.tools.psql); err != nil {
+			return err
+		}
+	}
+	if needPGDst {
+		if b.pgDst, err = startPG(ctx, "pgdst", b.cfg.PGSharedBuffers, b.tools.psql, dstExtra...); err != nil {
+			return err
+		}
+	}
+	if needMaria {
+		if b.maria, err = startMaria(ctx, b.cfg.MariaBufferPool, b.tools.mariadb); err != nil {
+			return err
+		}
+	}
+	b.logf("servers up in %s: %s", time.Since(began).Round(time.Millisecond), b.describeServers())
+	for _, p := range []*pgSide{b.pgSrc, b.pgDst} {
+		if p != nil {
+			b.logf("%s settings: %s", p.name, p.settings(ctx))
+		}
+	}
+	if b.maria != nil {
+		b.logf("mariadb settings: %s", b.maria.settings(ctx))
+	}
+	return nil
+}
+
+// startOurs starts Godwit with its data directory and log in the work
+// directory and creates its replication instance; stop ends both, setting
+// *err to the failure to stop unless it holds one already.
+func (b *bencher) startOurs(ctx context.Context) (logName string, stop func(err *error), err error) {
+	logf, err := os.Create(filepath.Join(b.workDir, "godwit.log"))
+	if err != nil {
+		return "", nil, err
+	}
+	if b.g, err = startGodwit(ctx, filepath.Join(b.workDir, "data"), logf); err != nil {
+		logf.Close()
+		return "", nil, err
+	}
+	stop = func(err *error) {
+		if cerr := b.g.close(); cerr != nil && *err == nil {
+			*err = cerr
+		}
+		logf.Close()
+	}
+	if err := b.g.createInstance(ctx); err != nil {
+		stop(&err)
+		return "", nil, err
+	}
+	return logf.Name(), stop, nil
 }
 
 func (b *bencher) serverPIDs() map[string]int {
@@ -449,7 +485,7 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify
 	if err := prepare(); err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	arn, err := b.g.createTask(ctx, fmt.Sprintf("bench-%s-%d", p.Name, run), src, tgt, mappings, b.cfg.TaskSettings)
+	arn, err := b.g.createTask(ctx, fmt.Sprintf("bench-%s-%d", p.Name, run), types.MigrationTypeValueFullLoad, src, tgt, mappings, b.cfg.TaskSettings)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func BenchmarkFullLoad(b *testing.B) {
 		cfg.Rows = n
 	}
 	if v := os.Getenv("GODWIT_BENCH_PAIRS"); v != "" {
-		cfg.Pairs = splitList(v)
+		cfg.Pairs = SplitList(v)
 	}
 	cfg.Runs = b.N
 	cfg.QuietMaxWait = 5 * time.Second

@@ -123,8 +123,8 @@ type pgSide struct {
 }
 
 // startPG starts a fresh PostgreSQL server, reconfigures it like lib.sh
-// and creates the benchmark database.
-func startPG(ctx context.Context, name, sharedBuffers, psql string) (*pgSide, error) {
+// (and with the extra settings) and creates the benchmark database.
+func startPG(ctx context.Context, name, sharedBuffers, psql string, extra ...[2]string) (*pgSide, error) {
 	srv, err := testenv.StartPostgres()
 	if err != nil {
 		return nil, err
@@ -135,13 +135,13 @@ func startPG(ctx context.Context, name, sharedBuffers, psql string) (*pgSide, er
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var stmts []string
-	for _, kv := range pgSettings(sharedBuffers) {
+	for _, kv := range append(pgSettings(sharedBuffers), extra...) {
 		stmts = append(stmts, fmt.Sprintf("ALTER SYSTEM SET %s = '%s'", kv[0], kv[1]))
 	}
 	if err := pgExec(ctx, srv.DSN("postgres"), stmts...); err != nil {
 		return fail(err)
 	}
-	// shared_buffers needs a restart.
+	// shared_buffers (and track_commit_timestamp) need a restart.
 	if err := srv.Stop(); err != nil {
 		return fail(err)
 	}

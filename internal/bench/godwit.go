@@ -125,10 +125,10 @@ func tableMappings(schema, targetSchema string) string {
 	return m + "]}"
 }
 
-// createTask creates a full-load task and waits until it is ready.
-func (g *godwit) createTask(ctx context.Context, id, srcARN, tgtARN, mappings, settings string) (string, error) {
+// createTask creates a task of the migration type and waits until it is ready.
+func (g *godwit) createTask(ctx context.Context, id string, typ types.MigrationTypeValue, srcARN, tgtARN, mappings, settings string) (string, error) {
 	in := &dmssdk.CreateReplicationTaskInput{
-		ReplicationTaskIdentifier: aws.String(id), MigrationType: types.MigrationTypeValueFullLoad,
+		ReplicationTaskIdentifier: aws.String(id), MigrationType: typ,
 		ReplicationInstanceArn: aws.String(g.instanceARN), SourceEndpointArn: aws.String(srcARN), TargetEndpointArn: aws.String(tgtARN),
 		TableMappings: aws.String(mappings),
 	}
@@ -153,6 +153,18 @@ func taskFilter(arn string) *dmssdk.DescribeReplicationTasksInput {
 	return &dmssdk.DescribeReplicationTasksInput{Filters: []types.Filter{{Name: aws.String("replication-task-arn"), Values: []string{arn}}}}
 }
 
+// describeTask returns the task as DescribeReplicationTasks shows it.
+func (g *godwit) describeTask(ctx context.Context, arn string) (types.ReplicationTask, error) {
+	d, err := g.client.DescribeReplicationTasks(ctx, taskFilter(arn))
+	if err != nil {
+		return types.ReplicationTask{}, err
+	}
+	if len(d.ReplicationTasks) != 1 {
+		return types.ReplicationTask{}, fmt.Errorf("DescribeReplicationTasks returned %d tasks", len(d.ReplicationTasks))
+	}
+	return d.ReplicationTasks[0], nil
+}
+
 // pollEvery is how often the task's status is read while it runs.
 const pollEvery = 50 * time.Millisecond
 
@@ -166,14 +178,10 @@ func (g *godwit) runTask(ctx context.Context, arn string) (types.ReplicationTask
 		return types.ReplicationTask{}, fmt.Errorf("start the task: %w", err)
 	}
 	for {
-		d, err := g.client.DescribeReplicationTasks(ctx, taskFilter(arn))
+		task, err := g.describeTask(ctx, arn)
 		if err != nil {
-			return types.ReplicationTask{}, err
+			return task, err
 		}
-		if len(d.ReplicationTasks) != 1 {
-			return types.ReplicationTask{}, fmt.Errorf("DescribeReplicationTasks returned %d tasks", len(d.ReplicationTasks))
-		}
-		task := d.ReplicationTasks[0]
 		switch st := aws.ToString(task.Status); st {
 		case "starting", "running", "stopping":
 		case "stopped":
@@ -210,4 +218,65 @@ func (g *godwit) tableStats(ctx context.Context, arn string) (types.TableStatist
 // deleteTask removes a finished task (best effort).
 func (g *godwit) deleteTask(ctx context.Context, arn string) {
 	_, _ = g.client.DeleteReplicationTask(ctx, &dmssdk.DeleteReplicationTaskInput{ReplicationTaskArn: aws.String(arn)})
+}
+
+// startTask starts (or resumes) a task without waiting for it.
+func (g *godwit) startTask(ctx context.Context, arn string, typ types.StartReplicationTaskTypeValue) error {
+	if _, err := g.client.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{
+		ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: typ,
+	}); err != nil {
+		return fmt.Errorf("start the task (%s): %w", typ, err)
+	}
+	return nil
+}
+
+// stopTask stops a running task and waits until it has stopped. A stop
+// refused because the task is stopped already is no error: the SDK
+// retries a request whose answer it lost, and the first one may have
+// stopped the task.
+func (g *godwit) stopTask(ctx context.Context, arn string) error {
+	if _, err := g.client.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
+		var state *types.InvalidResourceStateFault
+		if task, derr := g.describeTask(ctx, arn); !errors.As(err, &state) || derr != nil || aws.ToString(task.Status) != "stopped" {
+			return fmt.Errorf("stop the task: %w", err)
+		}
+	}
+	_, err := g.waitStatus(ctx, arn, "stopped")
+	return err
+}
+
+// waitStatus polls the task until its status is want; a failed task (or
+// any stopped one when want is running) is an error.
+func (g *godwit) waitStatus(ctx context.Context, arn, want string) (types.ReplicationTask, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		task, err := g.describeTask(ctx, arn)
+		if err != nil {
+			return task, err
+		}
+		switch st := aws.ToString(task.Status); {
+		case st == want:
+			return task, nil
+		case st == "failed" || (want == "running" && st == "stopped"):
+			return task, fmt.Errorf("the task is %s (%s): %s", st, aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
+		}
+		if time.Now().After(deadline) {
+			return task, fmt.Errorf("the task is still %s, not %s", aws.ToString(task.Status), want)
+		}
+		select {
+		case <-ctx.Done():
+			return task, ctx.Err()
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// appliedChanges is the number of changes the task's only table has had
+// applied (inserts, updates and deletes, DescribeTableStatistics).
+func (g *godwit) appliedChanges(ctx context.Context, arn string) (int64, error) {
+	ts, err := g.tableStats(ctx, arn)
+	if err != nil {
+		return 0, err
+	}
+	return aws.ToInt64(ts.AppliedInserts) + aws.ToInt64(ts.AppliedUpdates) + aws.ToInt64(ts.AppliedDeletes), nil
 }

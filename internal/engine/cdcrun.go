@@ -274,8 +274,9 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 				TableState: dms.TableCompleted, RunID: t.RunID, ValidationState: "Not enabled"})
 		}
 	}
-	if resume && t.FullLoadDone {
-		// The tables' statistics carry on into this run.
+	if resume && (t.FullLoadDone || t.MigrationType == dms.MigrationCDC) {
+		// The tables' statistics carry on into this run (a cdc task's
+		// were made by its first run, which had no full load).
 		for _, ts := range r.previous {
 			cp := *ts
 			cp.RunID = t.RunID
