@@ -27,6 +27,8 @@ type applier struct {
 	// the DDL statements applied since the last commit, per table.
 	received string
 	ddls     map[string]int64
+	// took, when set, is told of each transaction taken off the queue.
+	took func(item)
 }
 
 func (a *applier) loop(ctx context.Context, ch <-chan item) error {
@@ -48,7 +50,7 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 	if paced {
 		maxChanges, maxWait = math.MaxInt, paceWait
 	}
-	// An idle stream still commits what it has soon.
+	// What a stream that went idle delivered is committed soon.
 	const idleFlush = 50 * time.Millisecond
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -68,6 +70,9 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 		if !ok && !due {
 			return a.flush(ctx, batch) // the stream ended
 		}
+		if ok && a.took != nil {
+			a.took(it)
+		}
 		if ok {
 			if sp := a.job.StopAt; sp != nil && sp.CommitTime && it.tx.CommitTime.After(sp.At) {
 				if err := a.flush(ctx, batch); err != nil {
@@ -81,13 +86,17 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 					return err
 				}
 			}
+			// A group's age counts from when it starts, not from when its
+			// first transaction was read: after a slow commit, what queued
+			// meanwhile forms one group again instead of one commit each.
 			if len(a.pending) == 0 {
-				a.oldest = it.received
-				wait := idleFlush
+				a.oldest = time.Now()
 				if paced {
-					wait = max(paceWait-time.Since(it.received), 0)
+					timer.Reset(paceWait)
 				}
-				timer.Reset(wait)
+			}
+			if !paced {
+				timer.Reset(idleFlush) // fires once the stream has been idle that long
 			}
 			a.pending = append(a.pending, it.tx)
 			a.changes += len(it.tx.Changes)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -185,11 +186,58 @@ type item struct {
 	received time.Time
 }
 
+// maxQueuedChanges bounds the changes read ahead of the applier: enough
+// for the reader to keep decoding a whole commit group ahead while the
+// target commits the previous one (decoding and applying overlap), few
+// enough to bound memory whatever the transactions' sizes (a transaction
+// larger than the bound waits for the queue to empty).
+const maxQueuedChanges = 100000
+
+// queue carries transactions from the reader to the applier, bounded by
+// their changes.
+type queue struct {
+	ch     chan item
+	queued atomic.Int64
+	room   chan struct{} // a signal that changes left the queue
+}
+
+func newQueue() *queue {
+	return &queue{ch: make(chan item, 65536), room: make(chan struct{}, 1)}
+}
+
+// put waits for room, then queues it.
+func (q *queue) put(ctx context.Context, it item) error {
+	for q.queued.Load() > maxQueuedChanges-int64(len(it.tx.Changes)) && q.queued.Load() > 0 {
+		select {
+		case <-q.room:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	q.queued.Add(int64(len(it.tx.Changes)))
+	select {
+	case q.ch <- it:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// took says the applier took it off the queue.
+func (q *queue) took(it item) {
+	q.queued.Add(-int64(len(it.tx.Changes)))
+	select {
+	case q.room <- struct{}{}:
+	default:
+	}
+}
+
 // runOnce streams and applies until an error; it returns the last checkpoint.
 func runOnce(parent context.Context, job *Job, log *slog.Logger) (string, error) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	ch := make(chan item, 1024)
+	q := newQueue()
+	ch := q.ch
 	streamErr := make(chan error, 1)
 	if job.Monitor != nil {
 		job.Monitor.Streaming(job.From)
@@ -201,16 +249,11 @@ func runOnce(parent context.Context, job *Job, log *slog.Logger) (string, error)
 			if job.Monitor != nil {
 				job.Monitor.Captured(tx, now)
 			}
-			select {
-			case ch <- item{tx: tx, received: now}:
-				return nil
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
+			return q.put(ctx, item{tx: tx, received: now})
 		})
 		streamErr <- err
 	}()
-	a := &applier{job: job, log: log, checkpoint: job.From}
+	a := &applier{job: job, log: log, checkpoint: job.From, took: q.took}
 	err := a.loop(ctx, ch)
 	cancel(err)
 	for range ch {
