@@ -30,7 +30,9 @@ func runCDCDDL(t *testing.T, pairName string) {
 		text = "varchar(64)"
 	}
 	execScript(t, src, subst(`CREATE TABLE {{s}}.ddl_t (id bigint PRIMARY KEY, a {{text}}, b int, c {{text}});
-INSERT INTO {{s}}.ddl_t VALUES (1, 'one', 1, 'c1'), (2, 'two', 2, 'c2'), (3, 'three', 3, NULL)`, "{{s}}", src.schema, "{{text}}", text))
+INSERT INTO {{s}}.ddl_t VALUES (1, 'one', 1, 'c1'), (2, 'two', 2, 'c2'), (3, 'three', 3, NULL);
+CREATE TABLE {{s}}.ddl_u (id bigint PRIMARY KEY, a {{text}});
+INSERT INTO {{s}}.ddl_u VALUES (1, 'one')`, "{{s}}", src.schema, "{{text}}", text))
 
 	s := startServer(t)
 	c := s.client(t)
@@ -46,21 +48,22 @@ INSERT INTO {{s}}.ddl_t VALUES (1, 'one', 1, 'c1'), (2, 'two', 2, 'c2'), (3, 'th
 
 	// check waits for the target to have exactly cols, then for its rows
 	// (of those columns) to equal the source's.
-	check := func(step string, cols ...string) {
+	checkTable := func(table, step string, cols ...string) {
 		t.Helper()
-		waitColumns(t, tgt, step, cols)
+		waitColumns(t, tgt, table, step, cols)
 		query := func(sd side) string {
 			if sd.family != "pg" {
-				return "SELECT " + strings.Join(cols, ", ") + " FROM {{s}}.ddl_t"
+				return "SELECT " + strings.Join(cols, ", ") + " FROM {{s}}." + table
 			}
 			text := make([]string, len(cols)) // as text, like the MariaDB driver gives them
 			for i, col := range cols {
 				text[i] = col + "::text"
 			}
-			return "SELECT " + strings.Join(text, ", ") + " FROM {{s}}.ddl_t"
+			return "SELECT " + strings.Join(text, ", ") + " FROM {{s}}." + table
 		}
 		convergeOn(t, src, tgt, query(src), query(tgt))
 	}
+	check := func(step string, cols ...string) { t.Helper(); checkTable("ddl_t", step, cols...) }
 	check("full load", "id", "a", "b", "c")
 
 	steps := []struct {
@@ -106,12 +109,18 @@ DELETE FROM {{s}}.ddl_t WHERE id = 3`, []string{"id", "a", "c_renamed", "d"}},
 	waitStatus(t, c, arn, "stopped")
 	execScript(t, src, subst(`INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d) VALUES (7, 'seven', 'c7', 70);
 ALTER TABLE {{s}}.ddl_t ADD COLUMN e int;
-INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d, e) VALUES (8, 'eight', 'c8', 80, 800)`, "{{s}}", src.schema))
+INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d, e) VALUES (8, 'eight', 'c8', 80, 800);
+INSERT INTO {{s}}.ddl_u VALUES (2, 'two');
+ALTER TABLE {{s}}.ddl_u ADD COLUMN z int;
+INSERT INTO {{s}}.ddl_u VALUES (3, 'three', 3)`, "{{s}}", src.schema))
 	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "resume-processing"}); err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, c, arn, "running")
 	check("add column while stopped", "id", "a", "c_renamed", "d", "e")
+	// The first DDL of a table, made while the task is stopped, after rows
+	// the task had not read yet.
+	checkTable("ddl_u", "first DDL while stopped", "id", "a", "z")
 	validated("after a column added while stopped")
 
 	// TRUNCATE is not applied (HandleSourceTableTruncated false); a later
@@ -135,19 +144,19 @@ INSERT INTO {{s}}.ddl_t (id, a, c_renamed, d, e) VALUES (9, 'nine', 'c9', 90, 90
 	}
 	// DROP TABLE (HandleSourceTableDropped, the default) drops the target table.
 	execScript(t, src, subst("DROP TABLE {{s}}.ddl_t", "{{s}}", src.schema))
-	waitColumns(t, tgt, "drop table", nil)
+	waitColumns(t, tgt, "ddl_t", "drop table", nil)
 	if _, err := c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, c, arn, "stopped")
 }
 
-// waitColumns waits until the target table ddl_t has exactly cols.
-func waitColumns(t *testing.T, s side, step string, cols []string) {
+// waitColumns waits until the target table has exactly cols.
+func waitColumns(t *testing.T, s side, table, step string, cols []string) {
 	t.Helper()
 	want := slices.Sorted(slices.Values(cols))
 	deadline := time.Now().Add(60 * time.Second)
-	q := fmt.Sprintf("SELECT lower(column_name) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = 'ddl_t'", s.schema)
+	q := fmt.Sprintf("SELECT lower(column_name) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = '%s'", s.schema, table)
 	for {
 		_, got := checksum(t, s, q)
 		if fmt.Sprint(got) == fmt.Sprint(want) {

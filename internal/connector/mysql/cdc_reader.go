@@ -379,13 +379,58 @@ func (s *binlogStream) tableMap(body []byte) error {
 	}
 	ct := &cdcTable{}
 	if t := s.lookup(tableKey{tm.schema, tm.table}); t != nil {
-		if ct, err = newCDCTable(tm, t, s.convs[tableKey{t.Schema, t.Name}]); err != nil {
-			return err
+		convs := s.convs[tableKey{t.Schema, t.Name}]
+		if ct, err = newCDCTable(tm, t, convs); err != nil {
+			// Rows logged before columns were added at the end of the
+			// table (an ALTER TABLE made while the task was stopped, the
+			// definition read since): they have the leading columns.
+			p := earlierShape(tm, t)
+			if p == nil {
+				return err
+			}
+			if ct, err = newCDCTable(tm, p, convs); err != nil {
+				return err
+			}
 		}
 	}
 	ct.raw = append([]byte(nil), body...)
 	s.byID[id] = ct
 	return nil
+}
+
+// earlierShape is t as it was before columns were added at its end, when
+// the table map tm has fewer columns than t (by count, or by name when the
+// binary log names them) and keeps t's key; nil otherwise.
+func earlierShape(tm *tableMapEvent, t *record.Table) *record.Table {
+	n := len(tm.types)
+	if n >= len(t.Columns) {
+		return nil
+	}
+	for i, name := range tm.names {
+		if t.Columns[i].Name != name {
+			return nil
+		}
+	}
+	p := *t
+	p.Columns = t.Columns[:n:n]
+	within := func(cols []string) bool {
+		for _, k := range cols {
+			if !slices.ContainsFunc(p.Columns, func(c record.Column) bool { return c.Name == k }) {
+				return false
+			}
+		}
+		return true
+	}
+	if !within(t.Key()) {
+		return nil
+	}
+	p.UniqueKeys = nil
+	for _, u := range t.UniqueKeys {
+		if within(u) {
+			p.UniqueKeys = append(p.UniqueKeys, u)
+		}
+	}
+	return &p
 }
 
 // rows decodes a rows event of a captured table into the open transaction.
