@@ -262,6 +262,22 @@ func (s scope) schemas() []string {
 func readsColumn(p *mapping.TablePlan, col string) bool { return slices.Contains(p.SourceColumns, col) }
 
 // noTables is the result of a table check when nothing is selected.
+// selectedOn is the endpoint side gives and the selected tables, or the
+// result when there is nothing to check: the side does not apply
+// (Skipped) or the mappings select no table (Passed).
+func selectedOn(env *Env, side func(*Env) (*endpoint, *Result), lookedAt string) (*endpoint, scope, *Result) {
+	d, skip := side(env)
+	if skip != nil {
+		return nil, nil, skip
+	}
+	sc := env.scope()
+	if len(sc) == 0 {
+		r := noTables(lookedAt)
+		return nil, nil, &r
+	}
+	return d, sc, nil
+}
+
 func noTables(lookedAt string) Result {
 	return Result{Status: Passed, Details: "The table mappings select no table, so there is nothing to check.", LookedAt: lookedAt}
 }

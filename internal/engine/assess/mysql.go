@@ -472,14 +472,10 @@ func runMySelectPrivileges(ctx context.Context, env *Env) (Result, error) {
 // mysql-check-table-storage-engine: tables not in InnoDB are read without
 // a consistent snapshot and are not transactional.
 func runMyStorageEngine(ctx context.Context, env *Env) (Result, error) {
-	d, skip := mySourceSide(env)
-	if skip != nil {
-		return *skip, nil
-	}
 	looked := "information_schema.TABLES.ENGINE of the selected tables on the source"
-	sc := env.scope()
-	if len(sc) == 0 {
-		return noTables(looked), nil
+	d, sc, done := selectedOn(env, mySourceSide, looked)
+	if done != nil {
+		return *done, nil
 	}
 	cond, args := d.inList("TABLE_SCHEMA", 1, sc.schemas())
 	rows, err := d.rows(ctx, "information_schema.TABLES", "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(ENGINE, '') FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND "+cond+" ORDER BY 1, 2", args...)
@@ -564,14 +560,10 @@ func columnFeatureCheck(f columnFeature) func(context.Context, *Env) (Result, er
 // mysql-check-table-partition: partitioned tables are created without
 // their partitions on the target.
 func runMyPartitions(ctx context.Context, env *Env) (Result, error) {
-	d, skip := mySourceSide(env)
-	if skip != nil {
-		return *skip, nil
-	}
 	looked := "information_schema.PARTITIONS of the selected tables on the source"
-	sc := env.scope()
-	if len(sc) == 0 {
-		return noTables(looked), nil
+	d, sc, done := selectedOn(env, mySourceSide, looked)
+	if done != nil {
+		return *done, nil
 	}
 	cond, args := d.inList("TABLE_SCHEMA", 1, sc.schemas())
 	rows, err := d.rows(ctx, "information_schema.PARTITIONS", "SELECT TABLE_SCHEMA, TABLE_NAME, COUNT(*), MAX(PARTITION_METHOD) FROM information_schema.PARTITIONS WHERE PARTITION_NAME IS NOT NULL AND "+

@@ -287,14 +287,10 @@ func runPGPreparedTxn(ctx context.Context, env *Env) (Result, error) {
 // postgres-check-pk: without a primary key (or a replica identity) a
 // table's UPDATEs and DELETEs cannot be replicated.
 func runPGPK(ctx context.Context, env *Env) (Result, error) {
-	d, skip := pgSourceSide(env)
-	if skip != nil {
-		return *skip, nil
-	}
 	looked := "pg_index (primary keys) and pg_class.relreplident of the selected tables on the source"
-	sc := env.scope()
-	if len(sc) == 0 {
-		return noTables(looked), nil
+	d, sc, done := selectedOn(env, pgSourceSide, looked)
+	if done != nil {
+		return *done, nil
 	}
 	rows, err := d.rows(ctx, "the primary keys and replica identities of the selected tables", `
 SELECT n.nspname, c.relname, c.relreplident::text,
@@ -461,14 +457,10 @@ func runPGSimilarNames(ctx context.Context, env *Env) (Result, error) {
 // postgres-check-select-object-privileges: the user must be able to read
 // every selected table.
 func runPGSelectPrivileges(ctx context.Context, env *Env) (Result, error) {
-	d, skip := pgSourceSide(env)
-	if skip != nil {
-		return *skip, nil
-	}
 	looked := "has_schema_privilege(USAGE) and has_table_privilege(SELECT) of the source user on the selected tables"
-	sc := env.scope()
-	if len(sc) == 0 {
-		return noTables(looked), nil
+	d, sc, done := selectedOn(env, pgSourceSide, looked)
+	if done != nil {
+		return *done, nil
 	}
 	rows, err := d.rows(ctx, "the user's privileges on the selected tables", `
 SELECT n.nspname, c.relname, pg_catalog.has_schema_privilege(n.oid, 'USAGE'),
@@ -559,14 +551,10 @@ func limitedLOBCheck(ctx context.Context, env *Env, d *endpoint) (Result, error)
 // postgres-check-postgis-data-type: PostGIS columns migrate only to a
 // PostgreSQL target that has PostGIS.
 func runPGPostGIS(ctx context.Context, env *Env) (Result, error) {
-	d, skip := pgSourceSide(env)
-	if skip != nil {
-		return *skip, nil
-	}
 	looked := "the PostGIS-typed columns (geometry, geography, raster) of the selected tables on the source"
-	sc := env.scope()
-	if len(sc) == 0 {
-		return noTables(looked), nil
+	d, sc, done := selectedOn(env, pgSourceSide, looked)
+	if done != nil {
+		return *done, nil
 	}
 	rows, err := d.rows(ctx, "the PostGIS columns of the selected tables", `
 SELECT n.nspname, c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
