@@ -307,6 +307,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	if !validationOnly && family(r.tgt) != "s3" {
 		// awsdms_apply_exceptions is a table: database targets only, as in DMS.
 		job.OnApplyError = newApplyExceptions(r.target, family(r.tgt), r.settings.ControlTablesSettings.ControlSchema, t, log).Record
+		job.OnSuspend = state.Suspended
 	}
 	log.Info("change processing running", "from", from, "batch_apply", r.settings.TargetMetadata.BatchApplyEnabled)
 	err = cdc.Run(ctx, job)

@@ -38,11 +38,11 @@ type taskStatus struct {
 	log     *slog.Logger
 	applier connector.ChangeApplier
 	loader  connector.BulkLoader
-	// status and history are nil when the table is not enabled.
-	status, history *connector.TargetTable
-	server          string
-	slotLen         time.Duration
-	avgRow          map[string]int64 // average row size per source table (fullload.Key)
+	// status, history and suspended are nil when the table is not enabled.
+	status, history, suspended *connector.TargetTable
+	server                     string
+	slotLen                    time.Duration
+	avgRow                     map[string]int64 // average row size per source table (fullload.Key)
 
 	mu       sync.Mutex
 	phase    string
@@ -85,14 +85,32 @@ func newTaskStatus(e *Engine, r *cdcRun, mon *cdcMonitor, applier connector.Chan
 	if cs.HistoryTableEnabled {
 		s.history = key(historyTable(fam, cs))
 	}
+	if cs.SuspendedTablesTableEnabled {
+		s.suspended = key(taskTable(fam, cs, "awsdms_suspended_tables", []string{"TABLE_OWNER", "TABLE_NAME"},
+			record.Column{Name: "TABLE_OWNER", Type: ctlName},
+			record.Column{Name: "TABLE_NAME", Type: ctlName},
+			record.Column{Name: "SUSPEND_REASON", Type: ctlText, Nullable: true},
+			record.Column{Name: "SUSPEND_TIMESTAMP", Type: ctlTime, Nullable: true},
+		))
+	}
 	return s
+}
+
+// Suspended records a table change processing suspended (the
+// SUSPEND_TABLE apply-error policy) in awsdms_suspended_tables, when
+// SuspendedTablesTableEnabled.
+func (s *taskStatus) Suspended(ctx context.Context, schema, table string, cause error) {
+	if s.suspended == nil || s.loader == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upsert(context.WithoutCancel(ctx), s.suspended, record.Row{s.server, s.t.ResourceID, schema, table, cause.Error(), time.Now().UTC()})
 }
 
 func statusTable(family string, cs tasksettings.ControlTablesSettings) *record.Table {
 	null := func(n string, t record.Type) record.Column { return record.Column{Name: n, Type: t, Nullable: true} }
-	return controlTable(family, cs.ControlSchema, "awsdms_status", []string{"SERVER_NAME", "TASK_NAME"},
-		record.Column{Name: "SERVER_NAME", Type: ctlName},
-		record.Column{Name: "TASK_NAME", Type: ctlName},
+	return taskTable(family, cs, "awsdms_status", nil,
 		null("TASK_STATUS", ctlWord),
 		null("STATUS_TIME", ctlTime),
 		null("PENDING_CHANGES", ctlInt),
@@ -106,10 +124,15 @@ func statusTable(family string, cs tasksettings.ControlTablesSettings) *record.T
 	)
 }
 
+// taskTable is a control table of rows per server and task: SERVER_NAME
+// and TASK_NAME lead its columns and its key, then cols and key.
+func taskTable(family string, cs tasksettings.ControlTablesSettings, name string, key []string, cols ...record.Column) *record.Table {
+	head := []record.Column{{Name: "SERVER_NAME", Type: ctlName}, {Name: "TASK_NAME", Type: ctlName}}
+	return controlTable(family, cs.ControlSchema, name, append([]string{"SERVER_NAME", "TASK_NAME"}, key...), append(head, cols...)...)
+}
+
 func historyTable(family string, cs tasksettings.ControlTablesSettings) *record.Table {
-	return controlTable(family, cs.ControlSchema, "awsdms_history", []string{"SERVER_NAME", "TASK_NAME", "TIMESLOT_TYPE", "TIMESLOT"},
-		record.Column{Name: "SERVER_NAME", Type: ctlName},
-		record.Column{Name: "TASK_NAME", Type: ctlName},
+	return taskTable(family, cs, "awsdms_history", []string{"TIMESLOT_TYPE", "TIMESLOT"},
 		record.Column{Name: "TIMESLOT_TYPE", Type: ctlWord},
 		record.Column{Name: "TIMESLOT", Type: ctlTime},
 		record.Column{Name: "TIMESLOT_DURATION", Type: ctlInt, Nullable: true},

@@ -230,6 +230,9 @@ func (a *applier) onApplyError(ctx context.Context, c record.Change, cause error
 		}
 		a.suspended[table] = true
 		a.log.Error("table suspended after an apply error", "table", table, "err", cause)
+		if a.job.OnSuspend != nil {
+			a.job.OnSuspend(ctx, c.Table.Schema, c.Table.Name, cause)
+		}
 	case "IGNORE_RECORD":
 		a.log.Warn("change not applied (ApplyError policy IGNORE_RECORD)", "table", table, "op", c.Op.String(), "err", cause)
 	default: // LOG_ERROR, INSERT_RECORD, UPDATE_RECORD

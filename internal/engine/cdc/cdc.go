@@ -55,6 +55,9 @@ type Job struct {
 	// OnApplyError, when set, records a change the target rejected under a
 	// LOG_ERROR policy (awsdms_apply_exceptions).
 	OnApplyError func(ctx context.Context, c record.Change, err error)
+	// OnSuspend, when set, hears of a table suspended by the SUSPEND_TABLE
+	// policy (awsdms_suspended_tables).
+	OnSuspend func(ctx context.Context, schema, table string, err error)
 	// Monitor, when set, sees every transaction read from the source
 	// (latency, pending changes, awsdms_status).
 	Monitor Monitor
