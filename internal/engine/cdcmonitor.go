@@ -18,6 +18,10 @@ const sourceIdleAfter = 5 * time.Second
 // of awsdms_status and awsdms_history. The cdc pipeline feeds it
 // (cdc.Monitor from the reading goroutine, applied from the checkpointer).
 type cdcMonitor struct {
+	// volume: measure the size of the changes (awsdms_history's
+	// TIMESLOT_VOLUME), not needed otherwise.
+	volume bool
+
 	mu sync.Mutex
 	// waiting are the transactions read and not yet committed on the
 	// target, in commit order; waitingChanges counts their changes.
@@ -44,11 +48,10 @@ func (m *cdcMonitor) Streaming(from string) {
 }
 
 func (m *cdcMonitor) Captured(tx *record.Transaction, received time.Time) {
-	var size int64
-	for _, c := range tx.Changes {
-		size += rowBytes(c.Before) + rowBytes(c.After)
+	mt := monitoredTx{position: tx.Position, commit: tx.CommitTime, changes: int64(len(tx.Changes))}
+	if m.volume {
+		mt.bytes = tx.Bytes()
 	}
-	mt := monitoredTx{position: tx.Position, commit: tx.CommitTime, changes: int64(len(tx.Changes)), bytes: size}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.waiting = append(m.waiting, mt)
@@ -108,21 +111,4 @@ func (m *cdcMonitor) state() monitorState {
 		st.tail = m.waiting[0]
 	}
 	return st
-}
-
-// rowBytes estimates the size of a row's values, for TIMESLOT_VOLUME.
-func rowBytes(r record.Row) int64 {
-	var n int64
-	for _, v := range r {
-		switch v := v.(type) {
-		case string:
-			n += int64(len(v))
-		case []byte:
-			n += int64(len(v))
-		case nil:
-		default:
-			n += 8
-		}
-	}
-	return n
 }

@@ -38,53 +38,60 @@ type cdcRun struct {
 	log          *slog.Logger
 }
 
+// pgCDCSettings are the PostgreSQLSettings of a source endpoint that
+// change processing reads (all zero for other engines).
+type pgCDCSettings struct {
+	SlotName           string
+	PluginName         string
+	HeartbeatEnable    bool
+	HeartbeatFrequency int
+	CaptureDdls        *bool
+	DdlArtifactsSchema string
+}
+
+func pgSettings(src *dms.Endpoint) pgCDCSettings {
+	var s pgCDCSettings
+	if raw := src.Settings["PostgreSQLSettings"]; raw != nil {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
+}
+
+// heartbeat is HeartbeatFrequency (minutes, default 5) when HeartbeatEnable.
+func (s pgCDCSettings) heartbeat() time.Duration {
+	if !s.HeartbeatEnable {
+		return 0
+	}
+	if s.HeartbeatFrequency <= 0 {
+		return 5 * time.Minute
+	}
+	return time.Duration(s.HeartbeatFrequency) * time.Minute
+}
+
+// ddlSchema is where a PostgreSQL source keeps its DDL capture objects:
+// DdlArtifactsSchema (default public) unless CaptureDdls is false ("" then).
+func (s pgCDCSettings) ddlSchema() string {
+	switch {
+	case s.CaptureDdls != nil && !*s.CaptureDdls:
+		return ""
+	case s.DdlArtifactsSchema == "":
+		return "public"
+	}
+	return s.DdlArtifactsSchema
+}
+
 // cdcNames are the slot and publication of a task on a PostgreSQL source:
 // PostgreSQLSettings.SlotName when set, else named after the task.
-func cdcNames(t *dms.ReplicationTask, src *dms.Endpoint) (slot, pub string) {
+func cdcNames(t *dms.ReplicationTask, pgs pgCDCSettings) (slot, pub string) {
 	base := "godwit_" + strings.ToLower(t.ResourceID)
 	slot, pub = base, base
-	var s struct{ SlotName string }
-	if raw := src.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &s) == nil && s.SlotName != "" {
-		slot = s.SlotName
+	if pgs.SlotName != "" {
+		slot = pgs.SlotName
 	}
 	if t.CDCSlot != "" {
 		slot = t.CDCSlot
 	}
 	return slot, pub
-}
-
-func heartbeat(src *dms.Endpoint) time.Duration {
-	var s struct {
-		HeartbeatEnable    bool
-		HeartbeatFrequency int
-	}
-	if raw := src.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &s) == nil && s.HeartbeatEnable {
-		if s.HeartbeatFrequency <= 0 {
-			s.HeartbeatFrequency = 5
-		}
-		return time.Duration(s.HeartbeatFrequency) * time.Minute
-	}
-	return 0
-}
-
-// ddlSchema is where a PostgreSQL source keeps its DDL capture objects:
-// PostgreSQLSettings.DdlArtifactsSchema (default public) unless CaptureDdls
-// is false ("" then).
-func ddlSchema(src *dms.Endpoint) string {
-	s := struct {
-		CaptureDdls        *bool
-		DdlArtifactsSchema string
-	}{}
-	if raw := src.Settings["PostgreSQLSettings"]; raw != nil {
-		_ = json.Unmarshal(raw, &s)
-	}
-	if s.CaptureDdls != nil && !*s.CaptureDdls {
-		return ""
-	}
-	if s.DdlArtifactsSchema == "" {
-		return "public"
-	}
-	return s.DdlArtifactsSchema
 }
 
 // targetTables tells the applier where each source table's changes go.
@@ -150,7 +157,8 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	if err != nil {
 		return fail("%v", err)
 	}
-	slot, pub := cdcNames(t, r.srcEP)
+	pgs := pgSettings(r.srcEP)
+	slot, pub := cdcNames(t, pgs)
 	save := func(fn func(t *dms.ReplicationTask)) error {
 		return e.svc.SaveCDCState(context.WithoutCancel(ctx), t.ARN, t.RunID, fn)
 	}
@@ -179,13 +187,11 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		sources = append(sources, shapes.known[p.Source.Schema+"."+p.Source.Name])
 	}
 	req := &connector.CDCRequest{SlotName: slot, Publication: pub, Plugin: "pgoutput", Tables: sources,
-		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: heartbeat(r.srcEP)}
+		Sessions: max(r.settings.FullLoadSettings.MaxFullLoadSubTasks, 1), HeartbeatInterval: pgs.heartbeat()}
 	if family(r.src) == "postgres" {
-		req.DDLSchema = ddlSchema(r.srcEP)
-		var ps struct{ PluginName string }
-		if raw := r.srcEP.Settings["PostgreSQLSettings"]; raw != nil && json.Unmarshal(raw, &ps) == nil &&
-			ps.PluginName != "" && ps.PluginName != "no-preference" && ps.PluginName != "pgoutput" {
-			log.Warn("PostgreSQLSettings.PluginName asks for another plugin; changes are captured with pgoutput, the same changes", "plugin_name", ps.PluginName)
+		req.DDLSchema = pgs.ddlSchema()
+		if p := pgs.PluginName; p != "" && p != "no-preference" && p != "pgoutput" {
+			log.Warn("PostgreSQLSettings.PluginName asks for another plugin; changes are captured with pgoutput, the same changes", "plugin_name", p)
 		}
 	}
 	from := t.RecoveryCheckpoint
@@ -193,7 +199,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 	stopAfter := ""
 	stopFlush := r.rep.flushEvery(ctx, time.Second)
 	defer stopFlush()
-	mon := &cdcMonitor{}
+	mon := &cdcMonitor{volume: r.settings.ControlTablesSettings.HistoryTableEnabled}
 	state := newTaskStatus(e, r, mon, applier)
 	defer state.start(ctx)()
 

@@ -57,6 +57,34 @@ type unchanged struct{}
 
 func (unchanged) String() string { return "<unchanged>" }
 
+// Bytes estimates the size of the row's values: the bytes of text and
+// binary values, 8 for any other value but NULL.
+func (r Row) Bytes() int64 {
+	var n int64
+	for _, v := range r {
+		switch v := v.(type) {
+		case string:
+			n += int64(len(v))
+		case []byte:
+			n += int64(len(v))
+		case nil:
+		default:
+			n += 8
+		}
+	}
+	return n
+}
+
+// Bytes estimates the size of the transaction's row data (Row.Bytes of
+// every before and after row).
+func (tx *Transaction) Bytes() int64 {
+	var n int64
+	for i := range tx.Changes {
+		n += tx.Changes[i].Before.Bytes() + tx.Changes[i].After.Bytes()
+	}
+	return n
+}
+
 // Transaction is a committed source transaction, in commit order.
 type Transaction struct {
 	// ID is the source's transaction id (PostgreSQL xid, MySQL GTID or

@@ -20,7 +20,7 @@ type applier struct {
 	checkpoint string
 	pending    []*record.Transaction
 	changes    int
-	bytes      int64 // txBytes of pending, for a CommitPacer
+	bytes      int64 // the size of pending's changes (Transaction.Bytes), for a CommitPacer
 	oldest     time.Time
 	suspended  map[string]bool
 	// received is the position after the last transaction received; ddls
@@ -28,10 +28,10 @@ type applier struct {
 	received string
 	ddls     map[string]int64
 	// took, when set, is told of each transaction taken off the queue.
-	took func(item)
+	took func(*record.Transaction)
 }
 
-func (a *applier) loop(ctx context.Context, ch <-chan item) error {
+func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error {
 	set := a.job.Settings
 	batch := set.TargetMetadata.BatchApplyEnabled
 	tuning := set.ChangeProcessingTuning
@@ -56,33 +56,36 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 	defer timer.Stop()
 	for {
 		var (
-			it  item
+			tx  *record.Transaction
 			ok  bool
 			due bool
 		)
 		select {
 		case <-ctx.Done():
 			return nil
-		case it, ok = <-ch:
+		case tx, ok = <-ch:
 		case <-timer.C:
 			due = true
 		}
 		if !ok && !due {
 			return a.flush(ctx, batch) // the stream ended
 		}
-		if ok && a.took != nil {
-			a.took(it)
-		}
 		if ok {
-			if sp := a.job.StopAt; sp != nil && sp.CommitTime && it.tx.CommitTime.After(sp.At) {
+			if a.took != nil {
+				a.took(tx)
+			}
+			if sp := a.job.StopAt; sp != nil && sp.CommitTime && tx.CommitTime.After(sp.At) {
 				if err := a.flush(ctx, batch); err != nil {
 					return err
 				}
 				return ErrStopPositionReached
 			}
+			if !set.ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated {
+				tx = withoutTruncates(tx)
+			}
 			if a.job.Shapes != nil {
 				var err error
-				if it.tx, err = a.alterShapes(ctx, it.tx, batch); err != nil {
+				if tx, err = a.alterShapes(ctx, tx, batch); err != nil {
 					return err
 				}
 			}
@@ -98,11 +101,11 @@ func (a *applier) loop(ctx context.Context, ch <-chan item) error {
 			if !paced {
 				timer.Reset(idleFlush) // fires once the stream has been idle that long
 			}
-			a.pending = append(a.pending, it.tx)
-			a.changes += len(it.tx.Changes)
-			a.received = it.tx.Position
+			a.pending = append(a.pending, tx)
+			a.changes += len(tx.Changes)
+			a.received = tx.Position
 			if paced {
-				a.bytes += txBytes(it.tx)
+				a.bytes += tx.Bytes()
 			}
 		}
 		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait) || (paced && a.bytes >= paceBytes)

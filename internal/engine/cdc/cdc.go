@@ -184,11 +184,6 @@ func Run(ctx context.Context, job *Job) error {
 	}
 }
 
-type item struct {
-	tx       *record.Transaction
-	received time.Time
-}
-
 // maxQueuedChanges bounds the changes read ahead of the applier: enough
 // for the reader to keep decoding a whole commit group ahead while the
 // target commits the previous one (decoding and applying overlap), few
@@ -199,36 +194,36 @@ const maxQueuedChanges = 100000
 // queue carries transactions from the reader to the applier, bounded by
 // their changes.
 type queue struct {
-	ch     chan item
+	ch     chan *record.Transaction
 	queued atomic.Int64
 	room   chan struct{} // a signal that changes left the queue
 }
 
 func newQueue() *queue {
-	return &queue{ch: make(chan item, 65536), room: make(chan struct{}, 1)}
+	return &queue{ch: make(chan *record.Transaction, 65536), room: make(chan struct{}, 1)}
 }
 
-// put waits for room, then queues it.
-func (q *queue) put(ctx context.Context, it item) error {
-	for q.queued.Load() > maxQueuedChanges-int64(len(it.tx.Changes)) && q.queued.Load() > 0 {
+// put waits for room, then queues tx.
+func (q *queue) put(ctx context.Context, tx *record.Transaction) error {
+	for q.queued.Load() > maxQueuedChanges-int64(len(tx.Changes)) && q.queued.Load() > 0 {
 		select {
 		case <-q.room:
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
-	q.queued.Add(int64(len(it.tx.Changes)))
+	q.queued.Add(int64(len(tx.Changes)))
 	select {
-	case q.ch <- it:
+	case q.ch <- tx:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
 }
 
-// took says the applier took it off the queue.
-func (q *queue) took(it item) {
-	q.queued.Add(-int64(len(it.tx.Changes)))
+// took says the applier took tx off the queue.
+func (q *queue) took(tx *record.Transaction) {
+	q.queued.Add(-int64(len(tx.Changes)))
 	select {
 	case q.room <- struct{}{}:
 	default:
@@ -248,15 +243,14 @@ func runOnce(parent context.Context, job *Job, log *slog.Logger) (string, error)
 	go func() {
 		defer close(ch)
 		err := job.Streamer.Stream(ctx, job.Req, job.From, func(tx *record.Transaction) error {
-			now := time.Now()
 			if job.Monitor != nil {
-				job.Monitor.Captured(tx, now)
+				job.Monitor.Captured(tx, time.Now())
 			}
-			return q.put(ctx, item{tx: tx, received: now})
+			return q.put(ctx, tx)
 		})
 		streamErr <- err
 	}()
-	a := &applier{job: job, log: log, checkpoint: job.From, took: q.took}
+	a := &applier{job: job, log: log, checkpoint: job.From, received: job.From, took: q.took}
 	err := a.loop(ctx, ch)
 	cancel(err)
 	for range ch {

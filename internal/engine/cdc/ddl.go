@@ -7,19 +7,13 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-// alterShapes handles source DDL met in tx: the changes before the first
+// alterShapes handles the source DDL met in tx: the changes before the first
 // change of a new table shape are committed (with what is pending), then
 // the target is altered, and so on; what follows the last DDL is returned
 // to be applied as usual. A transaction split this way is checkpointed at
 // the position before it until its last part commits, so a replay applies
 // it again (appliers and DDL are idempotent).
 func (a *applier) alterShapes(ctx context.Context, tx *record.Transaction, batch bool) (*record.Transaction, error) {
-	if a.received == "" {
-		a.received = a.job.From
-	}
-	if !a.job.Settings.ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated {
-		tx = withoutTruncates(tx)
-	}
 	for {
 		i := -1
 		for j := range tx.Changes {

@@ -8,8 +8,8 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-func txOf(n int) item {
-	return item{tx: &record.Transaction{Changes: make([]record.Change, n)}}
+func txOf(n int) *record.Transaction {
+	return &record.Transaction{Changes: make([]record.Change, n)}
 }
 
 // The queue holds up to maxQueuedChanges changes: a put beyond waits until
