@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -41,8 +42,13 @@ import (
 // transaction) takes the next number instead of overwriting it.
 //
 // A source TRUNCATE removes the table's LOAD and CDC files (DMS with its
-// default HandleSourceTableTruncated=true); the changes after it in the
-// same apply go to a new file.
+// default HandleSourceTableTruncated=true), in its date folders too; the
+// changes after it in the same apply go to a new file.
+//
+// With DatePartitionEnabled the files go to date folders of the table's
+// folder (partition.go); the marker stays in the table's folder. With
+// PreserveTransactions the changes of all tables go to transaction files
+// in CdcPath instead (txn.go).
 
 // CommitPace implements connector.CommitPacer: CdcMaxBatchInterval and
 // CdcMinFileSize.
@@ -70,6 +76,7 @@ type cdcFile struct {
 	applyplan.Table
 	tl        *tableLoad
 	truncated bool // a TRUNCATE came first: remove the table's files
+	keep      bool // a TRUNCATE keeps the rows before it (transaction files)
 	rows      []record.Row
 	ops       []byte
 	ts        []string
@@ -131,11 +138,51 @@ func (c *Conn) lastCDC(ctx context.Context, st objectStore, prefix string) (cdcM
 }
 
 // cdcConfig is the configuration the encoders of CDC files are built with:
-// the op column per cdcOpColumn.
+// the op column per cdcOpColumn; transaction files are CSV files without
+// a header, always with the op column.
 func (c *Conn) cdcConfig() Config {
 	cfg := c.cfg
 	cfg.Target.IncludeOpForFullLoad = cfg.Target.cdcOpColumn()
+	if cfg.Target.PreserveTransactions {
+		cfg.Target.DataFormat = FormatCSV
+		cfg.Target.IncludeOpForFullLoad = true
+		cfg.Target.AddColumnName = false
+	}
 	return cfg
+}
+
+// nextStamp is the stamp of the file an apply (id, first commit at stamp
+// base) writes after last: a replay of the apply that wrote last takes
+// its stamp again (its file is replaced); otherwise base, unless that
+// would not sort after last.
+func nextStamp(last cdcMark, base int64, id string) int64 {
+	switch {
+	case last.apply == id:
+		return last.stamp
+	case last.stamp >= base:
+		return last.stamp + 1
+	}
+	return base
+}
+
+// markCDC records m as the last file published in the folder prefix.
+func (c *Conn) markCDC(ctx context.Context, st objectStore, prefix string, m cdcMark) error {
+	if err := st.write(ctx, keyJoin(prefix, cdcMarker), fmt.Appendf(nil, "%d %s\n", m.stamp, m.apply)); err != nil {
+		return err
+	}
+	c.loadMu.Lock()
+	c.cdcLast[prefix] = m
+	c.loadMu.Unlock()
+	return nil
+}
+
+// firstUse says this process has not yet written to the folder prefix: the
+// staged files an earlier process left there (a crash) are to go.
+func (c *Conn) firstUse(prefix string) bool {
+	c.loadMu.Lock()
+	defer c.loadMu.Unlock()
+	_, known := c.cdcLast[prefix]
+	return !known
 }
 
 func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
@@ -144,14 +191,19 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 	}
 	c.cdcOnce.Do(func() {
 		if ignored := c.cfg.Target.IgnoredCDCSettings; len(ignored) > 0 {
-			slog.WarnContext(ctx, "s3 target: these S3Settings are not applied to CDC files", "endpoint", c.cfg, "settings", ignored)
+			slog.WarnContext(ctx, "s3 target: these S3Settings are not applied to CDC files", "endpoint", c.cfg, "settings", ignoredCDC(ignored))
+		}
+		if c.cfg.Target.PreserveTransactions && c.cfg.Target.AddColumnName {
+			slog.WarnContext(ctx, "s3 target: the transaction files of PreserveTransactions hold rows of several tables and have no header row; AddColumnName applies to LOAD files only", "endpoint", c.cfg)
 		}
 	})
 	var (
 		first *record.Transaction
 		files = map[*connector.TargetTable]*cdcFile{}
 		order []*cdcFile
+		seq   []txnRow // the rows of transaction files, in commit order
 		cfg   = c.cdcConfig()
+		txn   = cfg.Target.PreserveTransactions
 	)
 	newFile := func(tt *connector.TargetTable) (*cdcFile, error) {
 		if f := files[tt]; f != nil {
@@ -161,16 +213,13 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 		if err != nil {
 			return nil, err
 		}
-		f := &cdcFile{tl: tl}
+		f := &cdcFile{tl: tl, keep: txn}
 		if err := f.Init(tt, tt.Target.QualifiedName(), applyEngine); err != nil {
 			return nil, err
 		}
-		c.loadMu.Lock()
-		_, known := c.cdcLast[tl.prefix]
-		c.loadMu.Unlock()
-		if !known {
-			// The table's first apply in this process: staged files
-			// an earlier process left (a crash) go.
+		if txn {
+			tl.csv.setLead(tt.Target.Name, tt.Target.Schema)
+		} else if c.firstUse(tl.prefix) {
 			removeStaged(c.loadStore().stagingDir(), tl.id, "")
 		}
 		files[tt] = f
@@ -197,8 +246,12 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 			ts = string(appendTimestamp(nil, tx.CommitTime.UTC()))
 		}
 		for _, ch := range changes {
+			n := len(ch.Tab.rows)
 			if err := ch.Tab.add(cfg.Target, ch, ts); err != nil {
 				return rejected(ch.Tab.T, fmt.Errorf("transaction %s: %w", tx.ID, err))
+			}
+			for i := n; txn && i < len(ch.Tab.rows); i++ {
+				seq = append(seq, txnRow{ch.Tab, i})
 			}
 		}
 	}
@@ -221,26 +274,22 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 			f.tl.discard()
 		}
 	}()
+	if txn {
+		return c.publishTxn(ctx, st, cfg, first, order, seq)
+	}
 	for _, f := range order {
 		if err := c.stageCDC(ctx, f); err != nil {
 			return err
 		}
 	}
-	base, id := cdcStamp(first.CommitTime.UTC()), applyID(first)
+	base, id := cdcStamp(first.CommitTime, cfg.Target.cdcZone()), applyID(first)
 	for _, f := range order {
 		last, err := c.lastCDC(ctx, st, f.tl.prefix)
 		if err != nil {
 			return err
 		}
-		switch {
-		case last.apply == id:
-			f.stamp = last.stamp // a replay: replace the file
-		case last.stamp >= base:
-			f.stamp = last.stamp + 1
-		default:
-			f.stamp = base
-		}
-		f.key = keyJoin(f.tl.prefix, cdcName(f.stamp, f.tl.ext))
+		f.stamp = nextStamp(last, base, id)
+		f.key = cfg.Target.cdcKey(f.tl.prefix, f.stamp, f.tl.ext)
 	}
 	for _, f := range order {
 		if f.truncated {
@@ -256,13 +305,9 @@ func (c *Conn) applyChanges(ctx context.Context, tables map[string]*connector.Ta
 			return err
 		}
 		f.tl.staged = ""
-		m := cdcMark{stamp: f.stamp, apply: id}
-		if err := st.write(ctx, keyJoin(f.tl.prefix, cdcMarker), fmt.Appendf(nil, "%d %s\n", m.stamp, m.apply)); err != nil {
+		if err := c.markCDC(ctx, st, f.tl.prefix, cdcMark{stamp: f.stamp, apply: id}); err != nil {
 			return err
 		}
-		c.loadMu.Lock()
-		c.cdcLast[f.tl.prefix] = m
-		c.loadMu.Unlock()
 		slog.DebugContext(ctx, "s3 CDC file published", "bucket", c.cfg.Bucket, "key", f.key, "rows", len(f.rows))
 	}
 	return nil
@@ -293,7 +338,9 @@ func (f *cdcFile) add(s TargetSettings, ch applyplan.Change[*cdcFile], ts string
 		return f.addRow('D', ch.Before, ts)
 	case record.OpTruncate:
 		f.truncated = true
-		f.rows, f.ops, f.ts = f.rows[:0], f.ops[:0], f.ts[:0]
+		if !f.keep {
+			f.rows, f.ops, f.ts = f.rows[:0], f.ops[:0], f.ts[:0]
+		}
 	}
 	return nil
 }
@@ -372,20 +419,31 @@ func (c *Conn) stageCDC(ctx context.Context, f *cdcFile) error {
 }
 
 // removeTableFiles deletes the LOAD and CDC files of the table at prefix,
-// and its load marker (a source TRUNCATE, a table prepared for a new load).
+// those in its date folders too, and its load marker (a source TRUNCATE,
+// a table prepared for a new load).
 func removeTableFiles(ctx context.Context, st objectStore, prefix string) error {
-	names, err := st.list(ctx, prefix)
+	names, err := st.listAll(ctx, prefix)
 	if err != nil {
 		return err
 	}
+	var dirs []string
 	for _, n := range names {
-		_, load := parseLoadName(n)
-		_, cdc := parseCDCName(n)
-		if load || cdc || n == loadMarker {
-			if err := st.remove(ctx, keyJoin(prefix, n)); err != nil {
-				return err
-			}
+		dir, base := path.Split(n)
+		_, load := parseLoadName(base)
+		_, cdc := parseCDCName(base)
+		switch {
+		case dir == "" && (load || cdc || base == loadMarker):
+		case dir != "" && cdc && isDateFolder(dir):
+			dirs = append(dirs, dir)
+		default:
+			continue
 		}
+		if err := st.remove(ctx, keyJoin(prefix, n)); err != nil {
+			return err
+		}
+	}
+	if p, ok := st.(interface{ pruneDirs(string, []string) }); ok && len(dirs) > 0 {
+		p.pruneDirs(prefix, dirs)
 	}
 	return nil
 }

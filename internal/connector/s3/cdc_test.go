@@ -311,22 +311,25 @@ func TestCDCKeyUpdate(t *testing.T) {
 }
 
 func TestCDCRejectedValueWritesNothing(t *testing.T) {
-	root := t.TempDir()
-	c := openTarget(t, root, nil)
-	tbl, other := cdcTable(), cdcTable()
-	other.Name = "other"
-	err := c.ApplyTransactions(bg, cdcTargets(tbl, other), []*record.Transaction{{ID: "1", CommitTime: cdcT1, Position: "1", Changes: []record.Change{
-		{Op: record.OpInsert, Table: other, After: record.Row{int64(1), "fine", nil}},
-		{Op: record.OpInsert, Table: tbl, After: record.Row{"not a number", "a", nil}},
-	}}})
-	if !errors.Is(err, connector.ErrRowRejected) {
-		t.Fatalf("err = %v, want ErrRowRejected", err)
-	}
-	if files := listDir(t, bucketPath(root)); len(files) != 0 {
-		t.Errorf("files written: %v", files)
-	}
-	if files := listDir(t, filepath.Join(root, s3.LocalStagingDir)); len(files) != 0 {
-		t.Errorf("staged files left: %v", files)
+	for _, settings := range []map[string]any{nil, {"PreserveTransactions": true, "CdcPath": "txn"}} {
+		root := t.TempDir()
+		c := openTarget(t, root, settings)
+		tbl, other := cdcTable(), cdcTable()
+		other.Name = "other"
+		err := c.ApplyTransactions(bg, cdcTargets(tbl, other), []*record.Transaction{{ID: "1", CommitTime: cdcT1, Position: "1", Changes: []record.Change{
+			{Op: record.OpInsert, Table: other, After: record.Row{int64(1), "fine", nil}},
+			{Op: record.OpTruncate, Table: other},
+			{Op: record.OpInsert, Table: tbl, After: record.Row{"not a number", "a", nil}},
+		}}})
+		if !errors.Is(err, connector.ErrRowRejected) {
+			t.Fatalf("%v: err = %v, want ErrRowRejected", settings, err)
+		}
+		if files := listDir(t, bucketPath(root)); len(files) != 0 {
+			t.Errorf("%v: files written: %v", settings, files)
+		}
+		if files := listDir(t, filepath.Join(root, s3.LocalStagingDir)); len(files) != 0 {
+			t.Errorf("%v: staged files left: %v", settings, files)
+		}
 	}
 }
 

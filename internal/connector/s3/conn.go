@@ -39,9 +39,10 @@ type Conn struct {
 
 	// Change processing state (cdc.go): the last CDC file published per
 	// table prefix, under loadMu.
-	cdcLast  map[string]cdcMark
-	cdcOnce  sync.Once
-	nullOnce sync.Once
+	cdcLast   map[string]cdcMark
+	cdcOnce   sync.Once
+	nullOnce  sync.Once
+	truncOnce sync.Once
 }
 
 // The capabilities this connector implements.

@@ -22,8 +22,9 @@ type csvEncoder struct {
 	rowDelim []byte
 	null     []byte
 	quoting  bool
-	op       bool // a first field with the operation (I, U, D)
-	ts       bool // a last field with the row's timestamp (TimestampColumnName)
+	op       bool   // a first field with the operation (I, U, D)
+	lead     []byte // encoded fields after the op field (table and schema of transaction files)
+	ts       bool   // a last field with the row's timestamp (TimestampColumnName)
 	tsName   string
 	special  [256]bool // bytes that may make a field need quotes
 	scratch  []byte
@@ -50,6 +51,21 @@ func newCSVEncoder(s TargetSettings, t *record.Table) *csvEncoder {
 		e.special[b] = true
 	}
 	return e
+}
+
+// setLead makes fields (quoted as needed) the fields of every row after
+// the op field.
+func (e *csvEncoder) setLead(fields ...string) {
+	var b []byte
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, e.delim...)
+		}
+		start := len(b)
+		b = append(b, f...)
+		b = e.quoteIfNeeded(b, start)
+	}
+	e.lead = b
 }
 
 // appendHeader appends the AddColumnName row: "Op" first with
@@ -87,6 +103,13 @@ func (e *csvEncoder) appendRow(dst []byte, op byte, row record.Row, ts []byte) (
 	started := false
 	if e.op {
 		dst = append(dst, op)
+		started = true
+	}
+	if e.lead != nil {
+		if started {
+			dst = append(dst, e.delim...)
+		}
+		dst = append(dst, e.lead...)
 		started = true
 	}
 	for i, v := range row {

@@ -118,9 +118,7 @@ func newTableFiles(cfg Config, t *record.Table, kind string) (*tableLoad, error)
 	if name := cfg.Target.TimestampColumnName; name != "" && t.Column(name) != nil {
 		return nil, fmt.Errorf("%w: TimestampColumnName %q is also a column of %s", ErrInvalidName, name, t.QualifiedName())
 	}
-	h := fnv.New64a()
-	io.WriteString(h, kind+cfg.Bucket+"/"+prefix)
-	tl := &tableLoad{prefix: prefix, ext: fileExtension(cfg), id: hex.EncodeToString(h.Sum(nil))}
+	tl := &tableLoad{prefix: prefix, ext: fileExtension(cfg), id: stagedID(kind, cfg.Bucket, prefix)}
 	if cfg.Target.format() == FormatParquet {
 		if tl.pq, err = newParquetEncoder(cfg, t); err != nil {
 			return nil, err
@@ -129,6 +127,14 @@ func newTableFiles(cfg Config, t *record.Table, kind string) (*tableLoad, error)
 		tl.csv = newCSVEncoder(cfg.Target, t)
 	}
 	return tl, nil
+}
+
+// stagedID names the staged files of the writer kind of the objects at
+// prefix in bucket.
+func stagedID(kind, bucket, prefix string) string {
+	h := fnv.New64a()
+	io.WriteString(h, kind+bucket+"/"+prefix)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // swapTable installs tl as t's state, discarding the previous one.
@@ -477,7 +483,7 @@ func (c *Conn) openCSV(tl *tableLoad) error {
 			tl.gz.Reset(tl.bw)
 		}
 	}
-	if c.cfg.Target.AddColumnName {
+	if c.cfg.Target.AddColumnName && tl.csv != nil {
 		header := tl.csv.appendHeader(nil)
 		tl.size += int64(len(header))
 		return tl.writeCSV(header)

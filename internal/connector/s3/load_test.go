@@ -637,6 +637,16 @@ func TestTargetSettingsErrors(t *testing.T) {
 		"quote delim":  {map[string]any{"CsvDelimiter": `"`}, "CsvDelimiter"},
 		"same delims":  {map[string]any{"CsvDelimiter": "\n"}, "differ"},
 		"task start":   {map[string]any{s3.SettingTaskStart: "yesterday"}, s3.SettingTaskStart},
+		// Date partitions and transaction files (partition_test.go, txn_test.go).
+		"partition sequence":  {map[string]any{"DatePartitionEnabled": true, "DatePartitionSequence": "YYYY"}, "DatePartitionSequence"},
+		"partition delimiter": {map[string]any{"DatePartitionEnabled": true, "DatePartitionDelimiter": "COMMA"}, "DatePartitionDelimiter"},
+		"partition zone":      {map[string]any{"DatePartitionEnabled": true, "DatePartitionTimezone": "Mars/Olympus"}, `DatePartitionTimezone "Mars/Olympus" is not a time zone`},
+		"local zone":          {map[string]any{"DatePartitionEnabled": true, "DatePartitionTimezone": "Local"}, "DatePartitionTimezone"},
+		"partition enabled":   {map[string]any{"DatePartitionEnabled": "sometimes"}, "DatePartitionEnabled"},
+		"no CdcPath":          {map[string]any{"PreserveTransactions": true}, "CdcPath is not set"},
+		"empty CdcPath":       {map[string]any{"PreserveTransactions": true, "CdcPath": "/"}, "CdcPath is not set"},
+		"CdcPath escapes":     {map[string]any{"PreserveTransactions": true, "CdcPath": "a/../../b"}, "CdcPath"},
+		"txn and partitions":  {map[string]any{"PreserveTransactions": true, "CdcPath": "txn", "DatePartitionEnabled": true}, "DatePartitionEnabled cannot be used with PreserveTransactions"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := map[string]any{"BucketName": "bkt"}
@@ -652,8 +662,8 @@ func TestTargetSettingsErrors(t *testing.T) {
 	if s := c.Config().Target; s.DataFormat != "parquet" || s.ParquetVersion != "parquet-2-0" || s.MaxFileSizeKB != 512 {
 		t.Errorf("settings = %+v", s)
 	}
-	c = openTarget(t, root, map[string]any{"CdcInsertsOnly": true, "DatePartitionEnabled": true})
-	if got := c.Config().Target.IgnoredCDCSettings; !slices.Equal(got, []string{"DatePartitionEnabled"}) {
+	c = openTarget(t, root, map[string]any{"CdcInsertsOnly": true, "UseCsvNoSupValue": true, "DatePartitionSequence": "YYYYMM", "CdcPath": "x"})
+	if got := c.Config().Target.IgnoredCDCSettings; !slices.Equal(got, []string{"DatePartitionSequence", "CdcPath", "UseCsvNoSupValue"}) {
 		t.Errorf("ignored = %v", got)
 	}
 }

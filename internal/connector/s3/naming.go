@@ -69,14 +69,17 @@ func parseLoadName(name string) (uint32, bool) {
 // digits follow it (ten-thousandths of a second, or a sequence).
 const cdcTimeLayout = "20060102-150405"
 
-// cdcStamp is the number a CDC file name encodes: Unix seconds times
-// 10 000 plus the four digits, so that the next file name is stamp+1.
-func cdcStamp(t time.Time) int64 {
-	return t.Unix()*10000 + int64(t.Nanosecond()/100000)
+// cdcStamp is the number a CDC file name encodes: the seconds of t's
+// wall-clock time in loc counted as if it were UTC, times 10 000, plus
+// the four digits, so that the next file name is stamp+1.
+func cdcStamp(t time.Time, loc *time.Location) int64 {
+	_, offset := t.In(loc).Zone()
+	return (t.Unix()+int64(offset))*10000 + int64(t.Nanosecond()/100000)
 }
 
 // cdcName is the file name of the CDC file with stamp and extension ext:
-// <yyyyMMdd-HHmmss><4 digits><ext> in UTC, e.g. 20141029-1134010000.csv.
+// <yyyyMMdd-HHmmss><4 digits><ext> (the wall-clock time of the stamp's
+// zone), e.g. 20141029-1134010000.csv.
 func cdcName(stamp int64, ext string) string {
 	sec, frac := stamp/10000, stamp%10000
 	return fmt.Sprintf("%s%04d%s", time.Unix(sec, 0).UTC().Format(cdcTimeLayout), frac, ext)

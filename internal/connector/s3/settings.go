@@ -94,17 +94,28 @@ type TargetSettings struct {
 	// reach that size, whichever comes first; 0 = the defaults.
 	CdcMaxBatchIntervalSec int
 	CdcMinFileSizeKB       int
+	// DatePartition (DatePartitionEnabled) puts each CDC file in a folder
+	// of its table named after the commit date of its first transaction,
+	// per DatePartitionSequence (YYYYMMDD when empty) and
+	// DatePartitionDelimiter (SLASH when empty), in the time zone
+	// DatePartitionZone (DatePartitionTimezone; nil = UTC). See partition.go.
+	DatePartition          bool
+	DatePartitionSequence  string
+	DatePartitionDelimiter string
+	DatePartitionZone      *time.Location
+	// PreserveTransactions writes the changes of every table in commit
+	// order to transaction files in the folder CdcPath (under the
+	// BucketFolder) instead of per-table CDC files. See txn.go.
+	PreserveTransactions bool
+	CdcPath              string
 	// IgnoredCDCSettings are the CDC settings given that Godwit does not
-	// apply (see cdcIgnoredSettings).
+	// apply (see ignoredCDC).
 	IgnoredCDCSettings []string
 }
 
 // cdcIgnoredSettings are S3Settings that shape CDC files in DMS and that
 // Godwit does not apply yet.
-var cdcIgnoredSettings = []string{
-	"CdcPath", "DatePartitionEnabled", "DatePartitionSequence", "DatePartitionDelimiter", "DatePartitionTimezone",
-	"PreserveTransactions", "UseCsvNoSupValue", "CsvNoSupValue",
-}
+var cdcIgnoredSettings = []string{"UseCsvNoSupValue", "CsvNoSupValue"}
 
 // settingsReader looks a setting up in S3Settings, then in the extra
 // connection attributes (lower-cased keys).
@@ -278,6 +289,7 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 	s.CdcInsertsAndUpdates = r.boolean("CdcInsertsAndUpdates", false)
 	s.CdcMaxBatchIntervalSec = r.integer("CdcMaxBatchInterval", DefaultCdcMaxBatchInterval, 1, 1<<30)
 	s.CdcMinFileSizeKB = r.integer("CdcMinFileSize", DefaultCdcMinFileSizeKB, 1, 1<<30)
+	r.partitionSettings(&s)
 	for _, k := range cdcIgnoredSettings {
 		if _, ok := r.raw(k); ok {
 			s.IgnoredCDCSettings = append(s.IgnoredCDCSettings, k)
@@ -317,6 +329,9 @@ func (s TargetSettings) validate() error {
 	}
 	if s.CdcInsertsOnly && s.CdcInsertsAndUpdates {
 		return configError("CdcInsertsOnly and CdcInsertsAndUpdates are both true: set at most one of them")
+	}
+	if err := s.validatePartitions(); err != nil {
+		return err
 	}
 	if s.MaxFileSizeKB < 0 || s.MaxFileSizeKB > DefaultMaxFileSizeKB {
 		return configError("MaxFileSize %d is out of range: use 1 to %d (KB)", s.MaxFileSizeKB, DefaultMaxFileSizeKB)

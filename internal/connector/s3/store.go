@@ -29,6 +29,9 @@ type objectStore interface {
 	// list returns the names of the objects directly under prefix (which
 	// ends in "/"), without the prefix.
 	list(ctx context.Context, prefix string) ([]string, error)
+	// listAll returns the paths of every object under prefix, in its
+	// folders too, relative to prefix ("a.csv", "2024/01/31/b.csv").
+	listAll(ctx context.Context, prefix string) ([]string, error)
 	// publish makes the complete file at staged the object key, atomically
 	// (nobody sees a partial object), and removes staged.
 	publish(ctx context.Context, staged, key string) error
@@ -81,6 +84,45 @@ func (s *localStore) list(ctx context.Context, prefix string) ([]string, error) 
 		}
 	}
 	return names, nil
+}
+
+func (s *localStore) listAll(ctx context.Context, prefix string) ([]string, error) {
+	root := s.path(prefix)
+	var names []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			names = append(names, filepath.ToSlash(rel))
+		}
+		return ctx.Err()
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return names, nil
+	}
+	if err != nil {
+		return nil, fsError("list the folder", root, err)
+	}
+	return names, nil
+}
+
+// pruneDirs removes the empty folders dirs (relative to prefix, deepest
+// first) and their empty parents up to prefix: a local store has real
+// folders, which emptied date folders would leave behind.
+func (s *localStore) pruneDirs(prefix string, dirs []string) {
+	root := s.path(prefix)
+	for _, d := range dirs {
+		for p := filepath.Join(root, filepath.FromSlash(d)); len(p) > len(root); p = filepath.Dir(p) {
+			if os.Remove(p) != nil {
+				break
+			}
+		}
+	}
 }
 
 func (s *localStore) publish(ctx context.Context, staged, key string) error {
@@ -223,17 +265,29 @@ func (s *remoteStore) fail(ctx context.Context, op, doing string, err error) err
 }
 
 func (s *remoteStore) list(ctx context.Context, prefix string) ([]string, error) {
+	return s.listKeys(ctx, prefix, false)
+}
+
+func (s *remoteStore) listAll(ctx context.Context, prefix string) ([]string, error) {
+	return s.listKeys(ctx, prefix, true)
+}
+
+// listKeys lists the objects under prefix, without it: those directly
+// under it, or all of them with deep.
+func (s *remoteStore) listKeys(ctx context.Context, prefix string, deep bool) ([]string, error) {
+	in := &awss3.ListObjectsV2Input{Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String(prefix)}
+	if !deep {
+		in.Delimiter = aws.String("/")
+	}
 	var names []string
-	p := awss3.NewListObjectsV2Paginator(s.client, &awss3.ListObjectsV2Input{
-		Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
-	})
+	p := awss3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, s.fail(ctx, "ListObjectsV2", "list objects in bucket", err)
 		}
 		for _, o := range page.Contents {
-			if name, ok := strings.CutPrefix(aws.ToString(o.Key), prefix); ok && name != "" && !strings.Contains(name, "/") {
+			if name, ok := strings.CutPrefix(aws.ToString(o.Key), prefix); ok && name != "" && (deep || !strings.Contains(name, "/")) {
 				names = append(names, name)
 			}
 		}
