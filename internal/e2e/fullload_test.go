@@ -148,7 +148,9 @@ func TestFullLoadPostgresToPostgres(t *testing.T) {
 	)
 	s := startServer(t)
 	p := pgPair(t, s, pg, srcDB, tgtDB, "pg2pg")
-	arn := createTask(t, p, "pg2pg-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":5000}}`)
+	// One table at a time: each table is created on the target after the
+	// previous one was loaded.
+	arn := createTask(t, p, "pg2pg-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":5000,"MaxFullLoadSubTasks":1}}`)
 	task := runTask(t, p.c, arn, "start-replication")
 	if aws.ToString(task.StopReason) != "Stop Reason FULL_LOAD_ONLY_FINISHED" || task.ReplicationTaskStats.FullLoadProgressPercent != 100 {
 		t.Fatalf("task ended %s %q: %s", aws.ToString(task.Status), aws.ToString(task.StopReason), aws.ToString(task.LastFailureMessage))
@@ -172,6 +174,20 @@ func TestFullLoadPostgresToPostgres(t *testing.T) {
 	}
 	if !strings.Contains(aws.ToString(task.ReplicationTaskSettings), `"CommitRate":5000`) {
 		t.Fatalf("settings document lost the user's value: %s", aws.ToString(task.ReplicationTaskSettings))
+	}
+	// Every table moved in binary COPY format without being decoded, those
+	// the task created after the first one's load included.
+	loaded := 0
+	for _, line := range strings.Split(s.Logs.String(), "\n") {
+		if strings.Contains(line, `msg="table loaded"`) {
+			loaded++
+			if !strings.Contains(line, "raw_copy=true") {
+				t.Errorf("a table was not copied in the raw format: %s", line)
+			}
+		}
+	}
+	if loaded != 4 {
+		t.Fatalf("%d tables loaded in the log, want 4", loaded)
 	}
 }
 

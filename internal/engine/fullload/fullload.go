@@ -165,7 +165,6 @@ func Run(ctx context.Context, job *Job) Result {
 var errTableError = errors.New("table error")
 
 type runner struct {
-	raw    rawPath
 	job    *Job
 	snap   connector.Snapshot
 	log    *slog.Logger

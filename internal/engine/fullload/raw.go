@@ -3,25 +3,20 @@ package fullload
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/dms"
 	"github.com/godwit-dms/godwit/internal/dms/mapping"
-	"github.com/godwit-dms/godwit/internal/record"
 )
 
-// rawPath says whether a table can be copied in the engines' own wire
-// format: both endpoints speak the same raw format, the plan copies every
-// column as it is, and the target table's columns have the source's native
-// types (checked on the target after PrepareTable).
-type rawPath struct {
-	once    sync.Once
-	targets map[string]*record.Table // target tables by schema.name, read once
-	err     error
-}
-
-func (r *runner) rawEligible(ctx context.Context, plan *mapping.TablePlan, tgt *record.Table) bool {
+// rawEligible says whether a table can be copied in the engines' own wire
+// format: both endpoints speak the same raw format and the plan copies
+// every column as it is, with the source's native type. The target table
+// itself is checked by the loader (RawLoader.LoadRaw compares its columns'
+// types and refuses the batch, writing nothing, when one differs), so a
+// table created or changed by PrepareTable a moment ago is judged as it
+// is then.
+func (r *runner) rawEligible(plan *mapping.TablePlan) bool {
 	_, ok1 := r.snap.(connector.RawSnapshot)
 	_, ok2 := r.job.Target.(connector.RawLoader)
 	sf, ok3 := r.job.Source.(connector.RawCopier)
@@ -36,29 +31,6 @@ func (r *runner) rawEligible(ctx context.Context, plan *mapping.TablePlan, tgt *
 		src := plan.Source.Column(plan.SourceColumns[i])
 		if src == nil || cp.Source != src.Name || cp.Expression != "" || cp.BeforeImageOf != "" || len(cp.Masks) > 0 ||
 			cp.Type.Native != src.Type.Native || cp.Type.Engine != src.Type.Engine {
-			return false
-		}
-	}
-	sr, ok := r.job.Target.(connector.SchemaReader)
-	if !ok {
-		return false
-	}
-	r.raw.once.Do(func() {
-		tables, err := sr.Tables(ctx)
-		r.raw.targets, r.raw.err = map[string]*record.Table{}, err
-		for _, t := range tables {
-			r.raw.targets[t.Schema+"."+t.Name] = t
-		}
-	})
-	if r.raw.err != nil {
-		return false
-	}
-	have := r.raw.targets[tgt.Schema+"."+tgt.Name]
-	if have == nil || len(have.Columns) != len(tgt.Columns) {
-		return false
-	}
-	for i := range tgt.Columns {
-		if have.Columns[i].Name != tgt.Columns[i].Name || have.Columns[i].Type.Native != plan.Source.Column(plan.SourceColumns[i]).Type.Native {
 			return false
 		}
 	}

@@ -211,7 +211,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 	}); err != nil {
 		return 0, err
 	}
-	tr.raw.Store(r.rawEligible(ctx, plan, &tgt))
+	tr.raw.Store(r.rawEligible(plan))
 
 	// The first pending segment runs on the slot held; the others take their own.
 	var wg sync.WaitGroup
@@ -247,7 +247,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		ts.TableState = dms.TableCompleted
 		ts.FullLoadEndTime = time.Now().UTC()
 	})
-	log.Info("table loaded", "rows", tr.ts.FullLoadRows)
+	log.Info("table loaded", "rows", tr.ts.FullLoadRows, "raw_copy", tr.raw.Load())
 	return tr.ts.FullLoadRows, err
 }
 
