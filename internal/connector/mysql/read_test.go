@@ -187,6 +187,20 @@ func TestSplitPoints(t *testing.T) {
 		}
 	}
 
+	// A table estimated large enough is cut by its estimate, not counted:
+	// estimated at twice its 12,000 rows, its one split point in 3 is the
+	// 8,000th key.
+	est := *comp
+	est.RowsEstimate = 24000
+	pts2, err := snap.SplitPoints(ctx, &est, []string{"a", "b"}, 3)
+	if err != nil || len(pts2) != 1 {
+		t.Fatalf("composite split points from the estimate = %v, %v; want one", pts2, err)
+	}
+	if n := len(readSnap(t, snap, &connector.ReadRequest{Table: comp, Columns: []string{"b"},
+		Range: &record.Range{Columns: []string{"a", "b"}, To: pts2[0]}})); n != 7999 {
+		t.Errorf("%d rows before the split point from the estimate, want 7999", n)
+	}
+
 	tiny := findTable(t, c, db, "tiny")
 	if pts, err := snap.SplitPoints(ctx, tiny, []string{"id"}, 4); err != nil || len(pts) != 0 {
 		t.Errorf("small table split points = %v, %v; want none", pts, err)
