@@ -313,6 +313,25 @@ func TestConnectionS3Local(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(s.DataDir, "buckets", "landing")); err != nil || !st.IsDir() {
 		t.Fatalf("bucket folder not created: %v", err)
 	}
+
+	// Settings that cannot work fail the test with what is wrong.
+	for _, tc := range []struct {
+		id   string
+		s3   types.S3Settings
+		want string
+	}{
+		{"bad-zone", types.S3Settings{DatePartitionEnabled: aws.Bool(true), DatePartitionTimezone: aws.String("Mars/Olympus")},
+			`Invalid endpoint configuration: DatePartitionTimezone "Mars/Olympus" is not a time zone name`},
+		{"no-cdc-path", types.S3Settings{PreserveTransactions: aws.Bool(true)},
+			"Invalid endpoint configuration: PreserveTransactions is true but CdcPath is not set"},
+	} {
+		tc.s3.BucketName, tc.s3.ServiceAccessRoleArn = aws.String("landing"), aws.String("arn:aws:iam::000000000000:role/dms")
+		ep := createEndpoint(t, c, endpointArgs{id: tc.id, engine: "s3", typ: "target", s3: &tc.s3})
+		conn := testConnection(t, ctx, c, riARN, aws.ToString(ep.EndpointArn))
+		if msg := aws.ToString(conn.LastFailureMessage); aws.ToString(conn.Status) != "failed" || !strings.HasPrefix(msg, tc.want) {
+			t.Errorf("%s: status %s, message %q; want failed, %q", tc.id, aws.ToString(conn.Status), msg, tc.want)
+		}
+	}
 }
 
 // A source user without the REPLICATION attribute can still be tested: the

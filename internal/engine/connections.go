@@ -78,7 +78,11 @@ func (e *Engine) testConnection(ctx context.Context, c *dms.Connection) (bool, s
 			catalog.DisplayName(ep.Engine), ep.Engine, strings.Join(e.registry.Engines(), ", "))
 	}
 	if err != nil {
-		return false, "Invalid endpoint configuration: " + err.Error()
+		msg := err.Error()
+		if ce := (*connector.CheckError)(nil); errors.As(err, &ce) {
+			msg = ce.Message // without the stage name the prefix already says
+		}
+		return false, "Invalid endpoint configuration: " + msg
 	}
 	defer conn.Close()
 	checker, ok := conn.(connector.ConnectionChecker)
