@@ -27,8 +27,9 @@ import (
 // D row of the old key then the U row, so that the files can be replayed.
 // Values an update did not resend (PostgreSQL's unchanged TOASTed
 // values) are taken from the old row when the source logged it whole
-// (REPLICA IDENTITY FULL), else written as NULL. The engine paces applies (CommitPace) so that a
-// file holds CdcMaxBatchInterval seconds or CdcMinFileSize KB of changes.
+// (REPLICA IDENTITY FULL), else written as CsvNoSupValue (CSV files, with
+// UseCsvNoSupValue) or NULL. The engine paces applies (CommitPace) so that
+// a file holds CdcMaxBatchInterval seconds or CdcMinFileSize KB of changes.
 //
 // Files are staged and published whole before the apply returns, and the
 // engine checkpoints the source position only after that. A file is named
@@ -330,7 +331,7 @@ func (f *cdcFile) add(s TargetSettings, ch applyplan.Change[*cdcFile], ts string
 				return err
 			}
 		}
-		return f.addRow('U', f.afterImage(ch), ts)
+		return f.addRow('U', f.afterImage(ch, s.NoSupValue != nil), ts)
 	case record.OpDelete:
 		if s.CdcInsertsOnly || s.CdcInsertsAndUpdates {
 			return nil
@@ -356,23 +357,28 @@ func (f *cdcFile) addRow(op byte, row record.Row, ts string) error {
 }
 
 // afterImage is the new row of an update, with the values the source did
-// not send (record.Unchanged) taken from a full old row, or NULL when the
-// source logged only the key (f.nulled).
-func (f *cdcFile) afterImage(ch applyplan.Change[*cdcFile]) record.Row {
+// not send (record.Unchanged) taken from a full old row; when the source
+// logged only the key they stay record.Unchanged with noSup (the CSV
+// encoder writes CsvNoSupValue for them), else they are NULL (f.nulled).
+func (f *cdcFile) afterImage(ch applyplan.Change[*cdcFile], noSup bool) record.Row {
 	var row record.Row
 	for i, v := range ch.After {
 		if v != record.Unchanged {
 			continue
 		}
+		switch {
+		case ch.BeforeFull && i < len(ch.Before):
+			v = ch.Before[i]
+		case noSup:
+			continue
+		default:
+			v = nil
+			f.nulled = true
+		}
 		if row == nil {
 			row = append(record.Row(nil), ch.After...)
 		}
-		row[i] = nil
-		if ch.BeforeFull && i < len(ch.Before) {
-			row[i] = ch.Before[i]
-		} else {
-			f.nulled = true
-		}
+		row[i] = v
 	}
 	if row == nil {
 		return ch.After

@@ -272,17 +272,30 @@ func TestCDCFilesGoWithANewLoad(t *testing.T) {
 }
 
 func TestCDCUnchangedValues(t *testing.T) {
-	root := t.TempDir()
-	c := openTarget(t, root, nil)
-	tbl := cdcTable()
-	mustApply(t, c, cdcTargets(tbl), []*record.Transaction{{ID: "1", CommitTime: cdcT1, Position: "1", Changes: []record.Change{
-		// A full old row fills the values the source did not resend.
-		{Op: record.OpUpdate, Table: tbl, Before: record.Row{int64(1), "a", "big"}, BeforeFull: true, After: record.Row{int64(1), "b", record.Unchanged}},
-		// Without one they are NULL.
-		{Op: record.OpUpdate, Table: tbl, Before: record.Row{int64(2), nil, nil}, After: record.Row{int64(2), "c", record.Unchanged}},
-	}}})
-	if got := readFile(t, bucketPath(root, "public", "t", "20141029-1134010000.csv")); got != "U,1,b,big\nU,2,c,\n" {
-		t.Errorf("file holds %q", got)
+	for name, tc := range map[string]struct {
+		settings map[string]any
+		want     string
+	}{
+		// A full old row fills the values the source did not resend;
+		// without one they are NULL...
+		"default": {nil, "U,1,b,big\nU,2,c,\n"},
+		// ...or CsvNoSupValue with UseCsvNoSupValue (the full old row still wins).
+		"CsvNoSupValue":             {map[string]any{"UseCsvNoSupValue": true, "CsvNoSupValue": "#NOSUP"}, "U,1,b,big\nU,2,c,#NOSUP\n"},
+		"CsvNoSupValue alone":       {map[string]any{"CsvNoSupValue": "#NOSUP"}, "U,1,b,big\nU,2,c,\n"},
+		"UseCsvNoSupValue no value": {map[string]any{"UseCsvNoSupValue": true}, "U,1,b,big\nU,2,c,\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			c := openTarget(t, root, tc.settings)
+			tbl := cdcTable()
+			mustApply(t, c, cdcTargets(tbl), []*record.Transaction{{ID: "1", CommitTime: cdcT1, Position: "1", Changes: []record.Change{
+				{Op: record.OpUpdate, Table: tbl, Before: record.Row{int64(1), "a", "big"}, BeforeFull: true, After: record.Row{int64(1), "b", record.Unchanged}},
+				{Op: record.OpUpdate, Table: tbl, Before: record.Row{int64(2), nil, nil}, After: record.Row{int64(2), "c", record.Unchanged}},
+			}}})
+			if got := readFile(t, bucketPath(root, "public", "t", "20141029-1134010000.csv")); got != tc.want {
+				t.Errorf("file holds %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

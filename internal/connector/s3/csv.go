@@ -21,6 +21,8 @@ type csvEncoder struct {
 	delim    []byte
 	rowDelim []byte
 	null     []byte
+	noSup    []byte // written for record.Unchanged values when hasNoSup (CsvNoSupValue), else NULL
+	hasNoSup bool
 	quoting  bool
 	op       bool   // a first field with the operation (I, U, D)
 	lead     []byte // encoded fields after the op field (table and schema of transaction files)
@@ -42,6 +44,9 @@ func newCSVEncoder(s TargetSettings, t *record.Table) *csvEncoder {
 	}
 	if !s.CSVNullValueSet {
 		e.null = nil
+	}
+	if s.NoSupValue != nil {
+		e.noSup, e.hasNoSup = []byte(*s.NoSupValue), true
 	}
 	for _, c := range t.Columns {
 		e.kinds = append(e.kinds, c.Type.Kind)
@@ -117,8 +122,12 @@ func (e *csvEncoder) appendRow(dst []byte, op byte, row record.Row, ts []byte) (
 			dst = append(dst, e.delim...)
 		}
 		started = true
-		if v == nil {
+		if v == nil || v == record.Unchanged && !e.hasNoSup {
 			dst = append(dst, e.null...)
+			continue
+		}
+		if v == record.Unchanged {
+			dst = append(dst, e.noSup...)
 			continue
 		}
 		start := len(dst)

@@ -44,8 +44,8 @@ var ignoredReasons = map[string]string{
 	"DatePartitionSequence":  "it applies only with DatePartitionEnabled=true",
 	"DatePartitionDelimiter": "it applies only with DatePartitionEnabled=true",
 	"DatePartitionTimezone":  "it applies only with DatePartitionEnabled=true",
-	"UseCsvNoSupValue":       "not supported: values an update did not carry are taken from a full old row, else written as NULL",
-	"CsvNoSupValue":          "not supported: values an update did not carry are taken from a full old row, else written as NULL",
+	"UseCsvNoSupValue":       "it applies to CSV files, with a CsvNoSupValue",
+	"CsvNoSupValue":          "it applies to CSV files, with UseCsvNoSupValue=true",
 }
 
 // partitionSettings reads the settings of date partitions and transaction
@@ -181,4 +181,24 @@ func ignoredCDC(names []string) []string {
 		out[i] = n + " (" + ignoredReasons[n] + ")"
 	}
 	return out
+}
+
+// noSupSettings reads UseCsvNoSupValue and CsvNoSupValue into s: the
+// value applies to CSV files when both are given (a parquet target writes
+// NULL; transaction files are always CSV), and a setting given without
+// effect is noted.
+func (r *settingsReader) noSupSettings(s *TargetSettings) {
+	use := r.boolean("UseCsvNoSupValue", false)
+	val, valSet := r.str("CsvNoSupValue", "")
+	csv := s.format() != FormatParquet || s.PreserveTransactions
+	if use && valSet && csv {
+		s.NoSupValue = &val
+		return
+	}
+	if use {
+		s.IgnoredCDCSettings = append(s.IgnoredCDCSettings, "UseCsvNoSupValue")
+	}
+	if valSet {
+		s.IgnoredCDCSettings = append(s.IgnoredCDCSettings, "CsvNoSupValue")
+	}
 }

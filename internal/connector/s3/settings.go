@@ -108,14 +108,16 @@ type TargetSettings struct {
 	// BucketFolder) instead of per-table CDC files. See txn.go.
 	PreserveTransactions bool
 	CdcPath              string
+	// NoSupValue, when set (UseCsvNoSupValue=true and a CsvNoSupValue),
+	// is written in CSV CDC files for the values an update did not carry
+	// and no full old row gives (PostgreSQL's unchanged TOASTed values):
+	// "columns not included in the supplemental log" in DMS's words.
+	// Without it they are NULL, as in DMS.
+	NoSupValue *string
 	// IgnoredCDCSettings are the CDC settings given that Godwit does not
 	// apply (see ignoredCDC).
 	IgnoredCDCSettings []string
 }
-
-// cdcIgnoredSettings are S3Settings that shape CDC files in DMS and that
-// Godwit does not apply yet.
-var cdcIgnoredSettings = []string{"UseCsvNoSupValue", "CsvNoSupValue"}
 
 // settingsReader looks a setting up in S3Settings, then in the extra
 // connection attributes (lower-cased keys).
@@ -290,11 +292,7 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 	s.CdcMaxBatchIntervalSec = r.integer("CdcMaxBatchInterval", DefaultCdcMaxBatchInterval, 1, 1<<30)
 	s.CdcMinFileSizeKB = r.integer("CdcMinFileSize", DefaultCdcMinFileSizeKB, 1, 1<<30)
 	r.partitionSettings(&s)
-	for _, k := range cdcIgnoredSettings {
-		if _, ok := r.raw(k); ok {
-			s.IgnoredCDCSettings = append(s.IgnoredCDCSettings, k)
-		}
-	}
+	r.noSupSettings(&s)
 	if r.err != nil {
 		return s, r.err
 	}
