@@ -295,6 +295,33 @@ func TestFullLoadTableError(t *testing.T) {
 	}
 }
 
+// A target table that exists with other column types (DO_NOTHING) is
+// loaded from decoded rows: the raw copy is refused before a batch is
+// written, and every row arrives converted, none twice.
+func TestFullLoadRawRefusedByTarget(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE m (id int PRIMARY KEY, amount numeric(10,2), note text)`,
+		`INSERT INTO m SELECT g, g * 1.25, 'n' || g FROM generate_series(1, 3000) g`)
+	pg.Exec(t, tgtDB, `CREATE TABLE m (id bigint PRIMARY KEY, amount text, note text, extra int DEFAULT 7)`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "rawref")
+	arn := createTask(t, p, "rawref-task", "full-load", includeAll, `{"FullLoadSettings":{"TargetTablePrepMode":"DO_NOTHING","CommitRate":1000}}`)
+	task := runTask(t, p.c, arn, "start-replication")
+	if task.ReplicationTaskStats.TablesLoaded != 1 || task.ReplicationTaskStats.TablesErrored != 0 {
+		t.Fatalf("stats %+v: %s", task.ReplicationTaskStats, aws.ToString(task.LastFailureMessage))
+	}
+	want, wn := pgChecksum(t, pg.DSN(srcDB), `SELECT id::bigint, amount::text, note, 7 FROM m`)
+	got, gn := pgChecksum(t, pg.DSN(tgtDB), `SELECT id, amount, note, extra FROM m`)
+	if want != got || wn != gn || gn != 3000 {
+		t.Fatalf("source %d rows %s, target %d rows %s", wn, want, gn, got)
+	}
+	logs := s.Logs.String()
+	if !strings.Contains(logs, "raw copy refused") || !strings.Contains(logs, "raw_copy=false") {
+		t.Fatalf("the raw copy was not refused and replaced:\n%s", logs)
+	}
+}
+
 // A source that goes away mid-load fails the task with a clear reason.
 func TestFullLoadSourceDisappears(t *testing.T) {
 	pg := testenv.Postgres(t)
