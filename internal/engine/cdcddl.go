@@ -293,14 +293,7 @@ func sameType(a, b record.Type) bool {
 // column's place, an added column goes last). Renames come first, then
 // drops, adds and type changes.
 func diffShapes(old, new *record.Table) []shapeOp {
-	in := func(t *record.Table, name string) bool {
-		for _, c := range t.Columns {
-			if c.Name == name {
-				return true
-			}
-		}
-		return false
-	}
+	in := func(t *record.Table, name string) bool { return t.Column(name) != nil }
 	// after is the nearest earlier column of t that other has too.
 	after := func(t, other *record.Table, i int) string {
 		for j := i - 1; j >= 0; j-- {
@@ -334,12 +327,8 @@ func diffShapes(old, new *record.Table) []shapeOp {
 		switch {
 		case !in(old, d.Name) && !renamed[d.Name]:
 			adds = append(adds, shapeOp{kind: opAdd, col: d})
-		case in(old, d.Name):
-			for _, c := range old.Columns {
-				if c.Name == d.Name && !sameType(c.Type, d.Type) {
-					retypes = append(retypes, shapeOp{kind: opRetype, col: d, from: c.Name})
-				}
-			}
+		case in(old, d.Name) && !sameType(old.Column(d.Name).Type, d.Type):
+			retypes = append(retypes, shapeOp{kind: opRetype, col: d, from: d.Name})
 		}
 	}
 	return append(append(append(renames, drops...), adds...), retypes...)

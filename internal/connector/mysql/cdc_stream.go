@@ -349,9 +349,10 @@ func (c *Conn) columnCharsets(ctx context.Context, tables []*record.Table) (map[
 	return out, nil
 }
 
-// reloadTable reads the definition of the source table t as it is now.
+// reloadTable reads the definition of the source table t as it is now
+// (from the catalog of its database only).
 func (c *Conn) reloadTable(ctx context.Context, t *record.Table) (*record.Table, map[string]*charsetConv, error) {
-	all, err := c.Tables(ctx)
+	all, err := c.tables(ctx, t.Schema)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,6 +44,12 @@ func (c *Conn) Schemas(ctx context.Context) ([]string, error) {
 // types (TYPES.md), the primary key, unique keys (those on NOT NULL columns
 // first) and the catalog's row and size estimates.
 func (c *Conn) Tables(ctx context.Context) ([]*record.Table, error) {
+	return c.tables(ctx, c.cfg.Database)
+}
+
+// tables reads the base tables of database, or of every user database
+// when it is "".
+func (c *Conn) tables(ctx context.Context, database string) ([]*record.Table, error) {
 	f, err := c.flavor(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +63,7 @@ func (c *Conn) Tables(ctx context.Context) ([]*record.Table, error) {
 		return nil, classify(ctx, "opening a session", err, 0)
 	}
 	defer conn.Close()
-	cat := catalogQuery{conn: conn, database: c.cfg.Database}
+	cat := catalogQuery{conn: conn, database: database}
 
 	tables := map[tableKey]*record.Table{}
 	var order []tableKey

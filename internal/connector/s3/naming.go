@@ -3,6 +3,7 @@ package s3
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,14 +107,7 @@ func parseCDCName(name string) (int64, bool) {
 	return t.Unix()*10000 + int64(frac), true
 }
 
-func knownExtension(ext string) bool {
-	for _, e := range loadExtensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
-}
+func knownExtension(ext string) bool { return slices.Contains(loadExtensions, ext) }
 
 // fileExtension is the extension of the LOAD files cfg writes: .csv,
 // .csv.gz with GZIP, .parquet (compressed inside the file with GZIP).

@@ -261,7 +261,6 @@ func (s scope) schemas() []string {
 // readsColumn says whether the task reads the source column of p.
 func readsColumn(p *mapping.TablePlan, col string) bool { return slices.Contains(p.SourceColumns, col) }
 
-// noTables is the result of a table check when nothing is selected.
 // selectedOn is the endpoint side gives and the selected tables, or the
 // result when there is nothing to check: the side does not apply
 // (Skipped) or the mappings select no table (Passed).
@@ -278,6 +277,7 @@ func selectedOn(env *Env, side func(*Env) (*endpoint, *Result), lookedAt string)
 	return d, sc, nil
 }
 
+// noTables is the result of a table check when nothing is selected.
 func noTables(lookedAt string) Result {
 	return Result{Status: Passed, Details: "The table mappings select no table, so there is nothing to check.", LookedAt: lookedAt}
 }
