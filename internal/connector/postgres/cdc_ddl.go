@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 
-	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/godwit-dms/godwit/internal/record"
@@ -79,14 +78,8 @@ func literalText(s string) string {
 }
 
 // auditChange turns a row of the audit table into the drop of a captured table.
-func (d *cdcDecoder) auditChange(out []record.Change, rel *cdcRelation, td *pglogrepl.TupleData) []record.Change {
-	text := func(i int) string {
-		if i < 0 || td == nil || i >= len(td.Columns) || td.Columns[i].DataType != pglogrepl.TupleDataTypeText {
-			return ""
-		}
-		return string(td.Columns[i].Data)
-	}
-	tag, schema, name := text(rel.audit[0]), text(rel.audit[1]), text(rel.audit[2])
+func (d *cdcDecoder) auditChange(out []record.Change, rel *cdcRelation, td *cdcTuple) []record.Change {
+	tag, schema, name := td.text(rel.audit[0]), td.text(rel.audit[1]), td.text(rel.audit[2])
 	if tag != "DROP TABLE" {
 		return out
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -28,6 +29,8 @@ type cdcDecoder struct {
 	types  typeCache
 	// ddlSchema is where the DDL audit table is ("" = none).
 	ddlSchema string
+	// msg is the row message being decoded.
+	msg cdcRowMessage
 }
 
 // cdcRelation is a relation the server described (Relation message).
@@ -239,60 +242,15 @@ WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped AND attnotnull`, m.Relat
 	return t, nil
 }
 
-// changes appends the changes of a row or truncate message of a captured
-// relation to out.
-func (d *cdcDecoder) changes(out []record.Change, msg pglogrepl.Message) ([]record.Change, error) {
-	switch m := msg.(type) {
-	case *pglogrepl.InsertMessage:
-		rel, err := d.rel(m.RelationID)
-		if err == nil && rel.audit != nil {
-			return d.auditChange(out, rel, m.Tuple), nil
-		}
-		if err != nil || rel.table == nil {
-			return out, err
-		}
-		after, err := rel.row(m.Tuple, true)
+// changes appends the changes of a row message ('I', 'U', 'D', read in
+// place) or a truncate message ('T') of a captured relation to out.
+func (d *cdcDecoder) changes(out []record.Change, data []byte) ([]record.Change, error) {
+	if data[0] == 'T' {
+		msg, err := cdcParse(data)
 		if err != nil {
 			return out, err
 		}
-		return append(out, record.Change{Op: record.OpInsert, Table: rel.table, After: after}), nil
-	case *pglogrepl.UpdateMessage:
-		rel, err := d.rel(m.RelationID)
-		if err != nil || rel.table == nil {
-			return out, err
-		}
-		after, err := rel.row(m.NewTuple, true)
-		if err != nil {
-			return out, err
-		}
-		ch := record.Change{Op: record.OpUpdate, Table: rel.table, After: after}
-		if m.OldTuple != nil {
-			if ch.Before, err = rel.row(m.OldTuple, false); err != nil {
-				return out, err
-			}
-			ch.BeforeFull = m.OldTupleType == pglogrepl.UpdateMessageTupleTypeOld
-		} else {
-			// The replica identity did not change: it is in the new row.
-			ch.Before = make(record.Row, len(after))
-			for _, k := range rel.keys {
-				p := rel.cols[k].pos
-				ch.Before[p] = after[p]
-			}
-		}
-		return append(out, ch), nil
-	case *pglogrepl.DeleteMessage:
-		rel, err := d.rel(m.RelationID)
-		if err != nil || rel.table == nil {
-			return out, err
-		}
-		before, err := rel.row(m.OldTuple, false)
-		if err != nil {
-			return out, err
-		}
-		return append(out, record.Change{Op: record.OpDelete, Table: rel.table, Before: before,
-			BeforeFull: m.OldTupleType == pglogrepl.DeleteMessageTupleTypeOld}), nil
-	case *pglogrepl.TruncateMessage:
-		for _, id := range m.RelationIDs {
+		for _, id := range msg.(*pglogrepl.TruncateMessage).RelationIDs {
 			rel, err := d.rel(id)
 			if err != nil {
 				return out, err
@@ -301,8 +259,56 @@ func (d *cdcDecoder) changes(out []record.Change, msg pglogrepl.Message) ([]reco
 				out = append(out, record.Change{Op: record.OpTruncate, Table: rel.table})
 			}
 		}
+		return out, nil
 	}
-	return out, nil
+	if len(data) < 6 {
+		return out, fmt.Errorf("%w: a %q message of %d bytes", ErrReplicationProtocol, data[0], len(data))
+	}
+	rel, err := d.rel(binary.BigEndian.Uint32(data[1:]))
+	if err != nil || (rel.table == nil && rel.audit == nil) {
+		return out, err
+	}
+	m := &d.msg
+	if rel.audit != nil {
+		if err := m.parse(data); err != nil || m.op != 'I' {
+			return out, err
+		}
+		return d.auditChange(out, rel, &m.new), nil
+	}
+	// Decoded strings are views of this copy, which the values keep
+	// alive; the connection reuses data's buffer.
+	if err := m.parse(slices.Clone(data)); err != nil {
+		return out, err
+	}
+	ch := record.Change{Table: rel.table}
+	if m.op != 'D' {
+		if ch.After, err = rel.row(&m.new, true); err != nil {
+			return out, err
+		}
+	}
+	if m.oldKind != 0 {
+		if ch.Before, err = rel.row(&m.old, false); err != nil {
+			return out, err
+		}
+		ch.BeforeFull = m.oldKind == 'O'
+	}
+	switch m.op {
+	case 'I':
+		ch.Op = record.OpInsert
+	case 'U':
+		ch.Op = record.OpUpdate
+		if m.oldKind == 0 {
+			// The replica identity did not change: it is in the new row.
+			ch.Before = make(record.Row, len(ch.After))
+			for _, k := range rel.keys {
+				p := rel.cols[k].pos
+				ch.Before[p] = ch.After[p]
+			}
+		}
+	case 'D':
+		ch.Op = record.OpDelete
+	}
+	return append(out, ch), nil
 }
 
 func (d *cdcDecoder) rel(id uint32) (*cdcRelation, error) {
@@ -316,8 +322,8 @@ func (d *cdcDecoder) rel(id uint32) (*cdcRelation, error) {
 // row decodes a tuple into the relation's column order: NULL is nil, an
 // unchanged TOASTed value record.Unchanged, and so are generated columns
 // in a new row (after); in an old row they are nil.
-func (r *cdcRelation) row(td *pglogrepl.TupleData, after bool) (record.Row, error) {
-	if td == nil || len(td.Columns) != len(r.cols) {
+func (r *cdcRelation) row(td *cdcTuple, after bool) (record.Row, error) {
+	if len(td.kinds) != len(r.cols) {
 		return nil, fmt.Errorf("%w: a row of %s.%s without its %d columns", ErrReplicationProtocol, r.table.Schema, r.table.Name, len(r.cols))
 	}
 	row := make(record.Row, len(r.table.Columns))
@@ -326,20 +332,20 @@ func (r *cdcRelation) row(td *pglogrepl.TupleData, after bool) (record.Row, erro
 			row[p] = record.Unchanged
 		}
 	}
-	for i, col := range td.Columns {
+	for i, kind := range td.kinds {
 		c := &r.cols[i]
-		switch col.DataType {
-		case pglogrepl.TupleDataTypeNull:
-		case pglogrepl.TupleDataTypeToast:
+		switch kind {
+		case 'n':
+		case 'u':
 			row[c.pos] = record.Unchanged
-		case pglogrepl.TupleDataTypeText:
-			v, err := cdcDecodeText(c, col.Data)
+		case 't':
+			v, err := cdcDecodeText(c, td.vals[i])
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s column %q: %w", r.table.Schema, r.table.Name, r.table.Columns[c.pos].Name, err)
 			}
 			row[c.pos] = v
 		default:
-			return nil, fmt.Errorf("%w: tuple value of kind %q", ErrReplicationProtocol, col.DataType)
+			return nil, fmt.Errorf("%w: tuple value of kind %q", ErrReplicationProtocol, kind)
 		}
 	}
 	return row, nil
@@ -347,7 +353,7 @@ func (r *cdcRelation) row(td *pglogrepl.TupleData, after bool) (record.Row, erro
 
 // cdcDecodeText parses a value's text output into the canonical value the
 // full load's decoder gives for the same column. b must not be reused by
-// the caller: strings share its bytes (pglogrepl allocates each value).
+// the caller: strings share its bytes (changes copies each message).
 func cdcDecodeText(c *cdcColumn, b []byte) (any, error) {
 	s := unsafe.String(unsafe.SliceData(b), len(b))
 	if c.money {

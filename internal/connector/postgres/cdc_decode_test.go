@@ -5,10 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
-
-	"github.com/jackc/pglogrepl"
 
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -142,6 +141,27 @@ func TestCDCParseMalformed(t *testing.T) {
 	if _, err := cdcParse([]byte{'S', 0, 0, 0, 1, 1}); !errors.Is(err, ErrReplicationProtocol) {
 		t.Errorf("a streaming message: %v", err)
 	}
+	// Row messages are read in place: every cut of a well-formed one, and
+	// trailing bytes, are protocol errors.
+	d := &cdcDecoder{rels: map[uint32]*cdcRelation{7: {table: &record.Table{Columns: []record.Column{{Name: "id"}, {Name: "v"}}},
+		cols: []cdcColumn{{pos: 0, dec: decInt4}, {pos: 1, dec: decText}}, keys: []int{0}}}}
+	del := appendTuple(append(binary.BigEndian.AppendUint32([]byte{'D'}, 7), 'O'), "1", "x")
+	for _, msg := range [][]byte{ins, upd, del} {
+		if out, err := d.changes(nil, msg); err != nil || len(out) != 1 {
+			t.Fatalf("%q: %v %v", msg[0], out, err)
+		}
+		for n := 1; n < len(msg); n++ {
+			if _, err := d.changes(nil, msg[:n]); !errors.Is(err, ErrReplicationProtocol) {
+				t.Errorf("%q cut at %d: %v", msg[0], n, err)
+			}
+		}
+		if _, err := d.changes(nil, append(slices.Clone(msg), 0)); !errors.Is(err, ErrReplicationProtocol) {
+			t.Errorf("%q with a byte more: %v", msg[0], err)
+		}
+	}
+	if _, err := d.changes(nil, binary.BigEndian.AppendUint32([]byte{'D'}, 7)); !errors.Is(err, ErrReplicationProtocol) {
+		t.Errorf("a delete without its old row: %v", err)
+	}
 }
 
 // benchRelation is the decoding of the benchmark table's columns.
@@ -170,11 +190,8 @@ func BenchmarkCDCDecode(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
-		m, err := cdcParse(msgs[i%2])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if out, err = d.changes(out[:0], m); err != nil || len(out) != 1 {
+		var err error
+		if out, err = d.changes(out[:0], msgs[i%2]); err != nil || len(out) != 1 {
 			b.Fatal(err)
 		}
 	}
@@ -186,16 +203,9 @@ func TestCDCDecodeChanges(t *testing.T) {
 	rel := &cdcRelation{table: &record.Table{Schema: "public", Name: "t", Columns: []record.Column{{Name: "v"}, {Name: "id"}}},
 		cols: []cdcColumn{{pos: 1, dec: decInt4}, {pos: 0, dec: decText}}, keys: []int{0}}
 	d.rels[7] = rel
-	parse := func(b []byte) pglogrepl.Message {
-		m, err := cdcParse(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
 	// An update that keeps the key and a TOASTed value: Before holds the key.
 	upd := appendTuple(append(binary.BigEndian.AppendUint32([]byte{'U'}, 7), 'N'), "5", record.Change{})
-	out, err := d.changes(nil, parse(upd))
+	out, err := d.changes(nil, upd)
 	if err != nil || len(out) != 1 {
 		t.Fatal(out, err)
 	}
@@ -205,28 +215,24 @@ func TestCDCDecodeChanges(t *testing.T) {
 	}
 	// A change of a relation never described is a protocol error.
 	ins := appendTuple(append(binary.BigEndian.AppendUint32([]byte{'I'}, 8), 'N'), "1")
-	if _, err := d.changes(nil, parse(ins)); !errors.Is(err, ErrReplicationProtocol) {
+	if _, err := d.changes(nil, ins); !errors.Is(err, ErrReplicationProtocol) {
 		t.Errorf("unknown relation: %v", err)
 	}
 	// Binary values were not asked for.
 	bin := append(binary.BigEndian.AppendUint32([]byte{'I'}, 7), 'N', 0, 2, 'b', 0, 0, 0, 1, 1, 'n')
-	if _, err := d.changes(nil, parse(bin)); !errors.Is(err, ErrReplicationProtocol) {
+	if _, err := d.changes(nil, bin); !errors.Is(err, ErrReplicationProtocol) {
 		t.Errorf("binary value: %v", err)
 	}
 }
 
-// Decoded strings share the bytes of pglogrepl's values: that is safe only
-// because pglogrepl copies each value out of the message, whose buffer the
-// connection reuses. This pins it.
+// Decoded strings share the bytes of the message: that is safe only
+// because changes copies the message, whose buffer the connection reuses.
+// This pins it.
 func TestCDCValuesOutliveTheMessage(t *testing.T) {
 	msg := appendTuple(append(binary.BigEndian.AppendUint32([]byte{'I'}, 7), 'N'), "5", "some text")
 	d := &cdcDecoder{rels: map[uint32]*cdcRelation{7: {table: &record.Table{Columns: []record.Column{{Name: "id"}, {Name: "v"}}},
 		cols: []cdcColumn{{pos: 0, dec: decInt4}, {pos: 1, dec: decText}}}}}
-	m, err := cdcParse(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := d.changes(nil, m)
+	out, err := d.changes(nil, msg)
 	if err != nil {
 		t.Fatal(err)
 	}

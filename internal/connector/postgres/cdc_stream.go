@@ -517,6 +517,17 @@ func (st *cdcStream) copyData(ctx context.Context, data []byte) (reply bool, err
 
 // logical handles one pgoutput message.
 func (st *cdcStream) logical(ctx context.Context, data []byte) error {
+	if len(data) > 0 {
+		switch data[0] {
+		case 'I', 'U', 'D', 'T':
+			if st.tx == nil {
+				return fmt.Errorf("%w: a %q message outside a transaction", ErrReplicationProtocol, data[0])
+			}
+			var err error
+			st.tx.Changes, err = st.dec.changes(st.tx.Changes, data)
+			return err
+		}
+	}
 	msg, err := cdcParse(data)
 	if err != nil {
 		return err
@@ -546,12 +557,6 @@ func (st *cdcStream) logical(ctx context.Context, data []byte) error {
 		tx.Position, tx.CommitTime = end.String(), m.CommitTime.UTC()
 		st.busy = true
 		return st.queue(ctx, tx, end)
-	case *pglogrepl.InsertMessage, *pglogrepl.UpdateMessage, *pglogrepl.DeleteMessage, *pglogrepl.TruncateMessage:
-		if st.tx == nil {
-			return fmt.Errorf("%w: %v outside a transaction", ErrReplicationProtocol, msg.Type())
-		}
-		st.tx.Changes, err = st.dec.changes(st.tx.Changes, msg)
-		return err
 	}
 	// Type, Origin and logical decoding messages carry nothing to deliver.
 	return nil
