@@ -182,7 +182,8 @@ type ChangeApplier interface {
 type TargetTable struct {
 	Target *record.Table
 	// Transform turns a source row (source table column order) into the
-	// target row (Target column order); nil = the same row.
+	// target row (Target column order); nil = the same row. Appliers
+	// must not change the rows they are given: they may be the source's.
 	Transform func(src record.Row) (record.Row, error)
 	// Key is the target key columns (names in Target) used to find rows.
 	Key []string

@@ -111,6 +111,7 @@ func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connect
 		tt.Schema = s
 	}
 	pos := make([]int, len(p.SourceColumns))
+	same := len(pos) == len(p.Source.Columns) && p.Passthrough()
 	for i, c := range p.SourceColumns {
 		pos[i] = -1
 		for j := range p.Source.Columns {
@@ -118,6 +119,11 @@ func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connect
 				pos[i] = j
 			}
 		}
+		same = same && pos[i] == i
+	}
+	if same {
+		// The rows go as they are.
+		return &connector.TargetTable{Target: &tt, Key: tt.Key()}
 	}
 	return &connector.TargetTable{
 		Target: &tt,

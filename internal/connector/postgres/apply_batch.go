@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -190,11 +189,11 @@ func (tab *applyTable) stageData(rows []record.Row) ([]byte, bool, error) {
 		useBinary = useBinary && binaryFits(kinds[i], encs[i])
 	}
 	src := &copySource{rows: rows, encs: encs, kinds: kinds, binary: useBinary}
-	data, err := io.ReadAll(src)
+	data, err := src.all(make([]byte, 0, 64<<10))
 	if useBinary && errors.Is(err, errNeedText) {
 		useBinary = false
 		src = &copySource{rows: rows, encs: encs, kinds: kinds}
-		data, err = io.ReadAll(src)
+		data, err = src.all(data[:0])
 	}
 	if err != nil {
 		col := ""

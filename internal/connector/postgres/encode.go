@@ -463,6 +463,7 @@ type copySource struct {
 	off     int
 	started bool
 	done    bool
+	whole   bool // fill encodes every row (all), not a chunk
 	// err is the encoding failure that stopped the copy, at row errRow
 	// and column errCol of the batch.
 	err            error
@@ -487,6 +488,14 @@ func (s *copySource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// all encodes every row into one buffer, appended to dst; on an error
+// the buffer holds what was encoded before it.
+func (s *copySource) all(dst []byte) ([]byte, error) {
+	s.buf, s.whole = dst, true
+	err := s.fill()
+	return s.buf, err
+}
+
 // fill encodes rows into buf until it holds a chunk or the rows end.
 func (s *copySource) fill() error {
 	if !s.started && s.binary {
@@ -495,7 +504,7 @@ func (s *copySource) fill() error {
 	}
 	s.started = true
 	var err error
-	for len(s.buf) < copyChunk && s.next < len(s.rows) {
+	for (s.whole || len(s.buf) < copyChunk) && s.next < len(s.rows) {
 		row := s.rows[s.next]
 		if len(row) != len(s.encs) {
 			s.err, s.errRow, s.errCol = fmt.Errorf("the row has %d values for %d columns", len(row), len(s.encs)), s.next, -1

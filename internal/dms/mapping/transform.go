@@ -23,6 +23,22 @@ func (p *TablePlan) Transform(src record.Row, meta RowMeta) (record.Row, error) 
 	return out, nil
 }
 
+// Passthrough reports whether Transform returns every row's values as
+// they are, in the same order: every target column is the source column
+// of its position, unmasked and unconverted.
+func (p *TablePlan) Passthrough() bool {
+	if p.prog == nil || len(p.prog) != len(p.SourceColumns) {
+		return false
+	}
+	for i := range p.prog {
+		cp := &p.prog[i]
+		if cp.expr != nil || cp.srcName == "" || cp.before || cp.convert || len(cp.masks) > 0 || cp.src != i {
+			return false
+		}
+	}
+	return true
+}
+
 // TransformInto is Transform writing into out, which must have one element
 // per target column; it lets a caller reuse or batch-allocate rows.
 func (p *TablePlan) TransformInto(out, src record.Row, meta RowMeta) error {
