@@ -110,8 +110,11 @@ func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connect
 	if s := settings.TargetMetadata.TargetSchema; s != "" {
 		tt.Schema = s
 	}
+	if p.Passthrough() {
+		// The rows go as they are.
+		return &connector.TargetTable{Target: &tt, Key: tt.Key()}
+	}
 	pos := make([]int, len(p.SourceColumns))
-	same := len(pos) == len(p.Source.Columns) && p.Passthrough()
 	for i, c := range p.SourceColumns {
 		pos[i] = -1
 		for j := range p.Source.Columns {
@@ -119,11 +122,6 @@ func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connect
 				pos[i] = j
 			}
 		}
-		same = same && pos[i] == i
-	}
-	if same {
-		// The rows go as they are.
-		return &connector.TargetTable{Target: &tt, Key: tt.Key()}
 	}
 	return &connector.TargetTable{
 		Target: &tt,

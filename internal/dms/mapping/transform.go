@@ -23,16 +23,18 @@ func (p *TablePlan) Transform(src record.Row, meta RowMeta) (record.Row, error) 
 	return out, nil
 }
 
-// Passthrough reports whether Transform returns every row's values as
-// they are, in the same order: every target column is the source column
-// of its position, unmasked and unconverted.
+// Passthrough reports whether the target row of a source row (values in
+// Source.Columns order) is that row as it is: the plan reads every source
+// column in its order, and every target column is the source column of
+// its position, unmasked and unconverted (names aside).
 func (p *TablePlan) Passthrough() bool {
-	if p.prog == nil || len(p.prog) != len(p.SourceColumns) {
+	if p.prog == nil || len(p.prog) != len(p.SourceColumns) || len(p.SourceColumns) != len(p.Source.Columns) {
 		return false
 	}
 	for i := range p.prog {
 		cp := &p.prog[i]
-		if cp.expr != nil || cp.srcName == "" || cp.before || cp.convert || len(cp.masks) > 0 || cp.src != i {
+		if cp.expr != nil || cp.srcName == "" || cp.before || cp.convert || len(cp.masks) > 0 || cp.src != i ||
+			p.SourceColumns[i] != p.Source.Columns[i].Name {
 			return false
 		}
 	}

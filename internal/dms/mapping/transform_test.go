@@ -186,3 +186,32 @@ func TestDataMasking(t *testing.T) {
 		t.Errorf("masked int as string: %v %v", row[5], err)
 	}
 }
+
+// Passthrough holds only where Transform returns every value as it is, in
+// its place: renames keep it, anything that moves, drops, adds, converts
+// or masks a value does not.
+func TestPassthrough(t *testing.T) {
+	dept := `{"schema-name":"hr","table-name":"departments"}`
+	col := func(c string) string { return `{"schema-name":"hr","table-name":"departments","column-name":"` + c + `"}` }
+	for _, c := range []struct {
+		name  string
+		rules []string
+		want  bool
+	}{
+		{"no transformation", nil, true},
+		{"renamed table and column", []string{tr("2", "table", "rename", dept, `"value":"d"`), tr("3", "column", "rename", col("name"), `"value":"title"`)}, true},
+		{"removed column", []string{tr("2", "column", "remove-column", col("name"), "")}, false},
+		{"added column", []string{tr("2", "column", "add-column", dept, `"value":"x","expression":"1","data-type":{"type":"int4"}`)}, false},
+		{"changed data type", []string{tr("2", "column", "change-data-type", col("id"), `"data-type":{"type":"string","length":20}`)}, false},
+		{"masked column", []string{tr("2", "column", "data-masking-hash-mask", col("name"), "")}, false},
+	} {
+		d := doc(append([]string{sel("1", "include", "hr", "departments", "")}, c.rules...)...)
+		plans := mustPlan(t, d, hrTables()...)
+		if len(plans) != 1 {
+			t.Fatalf("%s: plans %s", c.name, names(plans))
+		}
+		if got := plans[0].Passthrough(); got != c.want {
+			t.Errorf("%s: Passthrough %v, want %v", c.name, got, c.want)
+		}
+	}
+}
