@@ -103,6 +103,22 @@ func targetTables(plans []*mapping.TablePlan, settings *tasksettings.Settings) m
 	return out
 }
 
+// rowSelectors are the source filters of plans, for the changes of the
+// tables that have some.
+func rowSelectors(plans []*mapping.TablePlan) (map[string]cdc.RowSelector, error) {
+	out := map[string]cdc.RowSelector{}
+	for _, p := range plans {
+		rf, err := p.RowFilter()
+		if err != nil {
+			return nil, err
+		}
+		if rf != nil {
+			out[p.Source.Schema+"."+p.Source.Name] = rf.Match
+		}
+	}
+	return out, nil
+}
+
 // targetTable is where the changes of p's source table go: rows in the
 // source table's column order become target rows by p's rules.
 func targetTable(p *mapping.TablePlan, settings *tasksettings.Settings) *connector.TargetTable {
@@ -311,7 +327,11 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 			go cp.validator.run(vctx)
 		}
 	}
-	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets,
+	sel, err := rowSelectors(r.plans)
+	if err != nil {
+		return fail("Invalid table mapping: %v", err)
+	}
+	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets, Select: sel,
 		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Monitor: mon, Shapes: shapes}
 	state.setPhase(ctx, phaseCDC)
 	if !validationOnly && family(r.tgt) != "s3" {

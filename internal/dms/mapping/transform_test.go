@@ -192,7 +192,9 @@ func TestDataMasking(t *testing.T) {
 // or masks a value does not.
 func TestPassthrough(t *testing.T) {
 	dept := `{"schema-name":"hr","table-name":"departments"}`
-	col := func(c string) string { return `{"schema-name":"hr","table-name":"departments","column-name":"` + c + `"}` }
+	col := func(c string) string {
+		return `{"schema-name":"hr","table-name":"departments","column-name":"` + c + `"}`
+	}
 	for _, c := range []struct {
 		name  string
 		rules []string

@@ -83,6 +83,7 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 			if !set.ChangeProcessingDdlHandlingPolicy.HandleSourceTableTruncated {
 				tx = withoutTruncates(tx)
 			}
+			tx = a.selected(tx)
 			if a.job.Shapes != nil {
 				var err error
 				if tx, err = a.alterShapes(ctx, tx, batch); err != nil {

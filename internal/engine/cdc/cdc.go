@@ -42,7 +42,11 @@ type Job struct {
 	// From is the position to stream from (the last checkpoint).
 	From string
 	// Tables maps "schema.table" of the source to its target.
-	Tables   map[string]*connector.TargetTable
+	Tables map[string]*connector.TargetTable
+	// Select maps "schema.table" of a source table with source filters
+	// (selection rules) to them: changes of rows they do not select are
+	// not applied.
+	Select   map[string]RowSelector
 	Settings *tasksettings.Settings
 	// StopAt, when set, ends the run before the first transaction committed
 	// after it (commit time) or once the clock passes it (server time).
