@@ -20,7 +20,6 @@ package postgres
 // unique constraints see the source's order as far as one statement can.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,7 +129,9 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	if binary {
 		stmt += " (FORMAT binary)"
 	}
-	if _, err := a.pg.PgConn().CopyFrom(ctx, bytes.NewReader(data), stmt); err != nil {
+	_, err = a.pg.PgConn().CopyFrom(ctx, data, stmt)
+	data.release()
+	if err != nil {
 		return applyError(ctx, a.pg, tab.name, err)
 	}
 
@@ -181,7 +182,8 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 
 // stageData encodes the staging rows for COPY: binary when every column
 // has a binary encoder for its kind and every value fits it, else text.
-func (tab *applyTable) stageData(rows []record.Row) ([]byte, bool, error) {
+// The caller releases the chunks.
+func (tab *applyTable) stageData(rows []record.Row) (*copyChunks, bool, error) {
 	encs := append(slices.Clone(tab.encs), encText, encText)
 	kinds := append(slices.Clone(tab.kinds), record.KindText, record.KindText)
 	useBinary := true
@@ -189,11 +191,11 @@ func (tab *applyTable) stageData(rows []record.Row) ([]byte, bool, error) {
 		useBinary = useBinary && binaryFits(kinds[i], encs[i])
 	}
 	src := &copySource{rows: rows, encs: encs, kinds: kinds, binary: useBinary}
-	data, err := src.all(make([]byte, 0, 64<<10))
+	data, err := src.chunks()
 	if useBinary && errors.Is(err, errNeedText) {
 		useBinary = false
 		src = &copySource{rows: rows, encs: encs, kinds: kinds}
-		data, err = src.all(data[:0])
+		data, err = src.chunks()
 	}
 	if err != nil {
 		col := ""

@@ -690,3 +690,36 @@ func TestApplyManyShapes(t *testing.T) {
 		t.Errorf("%s sessions, want 1", n[0][0])
 	}
 }
+
+// A batch whose staging rows take several COPY chunks (and a value the
+// binary encoding cannot carry, which sends the whole batch as text)
+// arrives whole and once.
+func TestApplyBatchManyChunks(t *testing.T) {
+	pg := testenv.Postgres(t)
+	for _, text := range []bool{false, true} {
+		t.Run(fmt.Sprintf("text=%v", text), func(t *testing.T) {
+			db := pg.NewDatabase(t)
+			dst := open(t, pg, db, connector.RoleTarget)
+			src := applyKVTable("src")
+			applied := applyRetarget(src, "tgt", "applied", true)
+			expected := applyRetarget(src, "tgt", "expected", true)
+			applyPrepared(t, dst, applied)
+			var changes []record.Change
+			var want []record.Row
+			pad := strings.Repeat("x", 300)
+			for k := int64(1); k <= 4000; k++ {
+				row := applyKV(k, fmt.Sprintf("%d %s", k, pad), k*2)
+				if text && k == 3999 {
+					row[2] = "7998" // an integer as text: only the text format reads it
+				}
+				changes = append(changes, applyIns(src, row))
+				want = append(want, applyKV(k, fmt.Sprintf("%d %s", k, pad), k*2))
+			}
+			applyLoaded(t, dst, expected, want...)
+			if err := dst.ApplyBatch(testCtx(t), applyTargets(src, applied), []*record.Transaction{applyTx(changes...)}); err != nil {
+				t.Fatal(err)
+			}
+			applySameRows(t, pg, db, applied, expected)
+		})
+	}
+}

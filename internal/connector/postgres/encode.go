@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/record"
@@ -463,7 +464,6 @@ type copySource struct {
 	off     int
 	started bool
 	done    bool
-	whole   bool // fill encodes every row (all), not a chunk
 	// err is the encoding failure that stopped the copy, at row errRow
 	// and column errCol of the batch.
 	err            error
@@ -488,12 +488,66 @@ func (s *copySource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// all encodes every row into one buffer, appended to dst; on an error
-// the buffer holds what was encoded before it.
-func (s *copySource) all(dst []byte) ([]byte, error) {
-	s.buf, s.whole = dst, true
-	err := s.fill()
-	return s.buf, err
+// chunks encodes every row into buffers of about copyChunk bytes (a
+// row is never split), taken from and given back to copyChunks: a large
+// batch is never copied into a larger buffer as it grows.
+func (s *copySource) chunks() (*copyChunks, error) {
+	out := &copyChunks{}
+	for !s.done {
+		s.buf = getCopyChunk()
+		err := s.fill()
+		out.bufs = append(out.bufs, s.buf)
+		if err != nil {
+			out.release()
+			return nil, err
+		}
+	}
+	s.buf = nil
+	return out, nil
+}
+
+// copyChunks is an encoded COPY stream in chunks; as an io.Reader it
+// reads them in order.
+type copyChunks struct {
+	bufs [][]byte
+	i    int
+	off  int
+}
+
+func (c *copyChunks) Read(p []byte) (int, error) {
+	for c.i < len(c.bufs) && c.off == len(c.bufs[c.i]) {
+		c.i, c.off = c.i+1, 0
+	}
+	if c.i == len(c.bufs) {
+		return 0, io.EOF
+	}
+	n := copy(p, c.bufs[c.i][c.off:])
+	c.off += n
+	return n, nil
+}
+
+// release gives the chunks back for reuse; c is empty afterwards.
+func (c *copyChunks) release() {
+	for _, b := range c.bufs {
+		putCopyChunk(b)
+	}
+	c.bufs, c.i, c.off = nil, 0, 0
+}
+
+var copyChunkPool sync.Pool
+
+func getCopyChunk() []byte {
+	if b, ok := copyChunkPool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, copyChunk+copyChunk/4)
+}
+
+func putCopyChunk(b []byte) {
+	if cap(b) > 4*copyChunk {
+		return // grown by a large value: let it go
+	}
+	copyChunkPool.Put(&b)
 }
 
 // fill encodes rows into buf until it holds a chunk or the rows end.
@@ -504,7 +558,7 @@ func (s *copySource) fill() error {
 	}
 	s.started = true
 	var err error
-	for (s.whole || len(s.buf) < copyChunk) && s.next < len(s.rows) {
+	for len(s.buf) < copyChunk && s.next < len(s.rows) {
 		row := s.rows[s.next]
 		if len(row) != len(s.encs) {
 			s.err, s.errRow, s.errCol = fmt.Errorf("the row has %d values for %d columns", len(row), len(s.encs)), s.next, -1
