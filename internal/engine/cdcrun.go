@@ -332,7 +332,7 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		return fail("Invalid table mapping: %v", err)
 	}
 	job := &cdc.Job{Streamer: streamer, Applier: applier, Req: req, From: from, Tables: targets, Select: sel,
-		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, Log: log, Monitor: mon, Shapes: shapes}
+		Settings: r.settings, StopAt: stopAt, StopAfter: stopAfter, Checkpoints: cp, WantKeys: cp.validator != nil, Log: log, Monitor: mon, Shapes: shapes}
 	state.setPhase(ctx, phaseCDC)
 	if !validationOnly && family(r.tgt) != "s3" {
 		// awsdms_apply_exceptions is a table: database targets only, as in DMS.

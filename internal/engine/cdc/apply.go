@@ -157,7 +157,9 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 				n = &Counts{}
 				applied[k] = n
 			}
-			n.Keys = appendKeys(n.Keys, c)
+			if a.job.WantKeys {
+				n.Keys = appendKeys(n.Keys, c)
+			}
 			switch c.Op {
 			case record.OpInsert:
 				n.Inserts++

@@ -21,7 +21,8 @@ import (
 )
 
 // Counts are the changes of one table applied by one commit, with the
-// source keys (as fullload.KeyText makes them) of the rows they touched.
+// source keys (as fullload.KeyText makes them) of the rows they touched
+// when the Job wants them.
 type Counts struct {
 	Inserts, Updates, Deletes, Ddls int64
 	Keys                            [][]string
@@ -55,7 +56,10 @@ type Job struct {
 	// every change up to this source position is applied.
 	StopAfter   string
 	Checkpoints Checkpointer
-	Log         *slog.Logger
+	// WantKeys says the Checkpointer uses Counts.Keys (row validation);
+	// without it they are not collected.
+	WantKeys bool
+	Log      *slog.Logger
 	// OnApplyError, when set, records a change the target rejected under a
 	// LOG_ERROR policy (awsdms_apply_exceptions).
 	OnApplyError func(ctx context.Context, c record.Change, err error)
