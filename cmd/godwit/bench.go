@@ -117,6 +117,7 @@ func benchCDCCmd(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.LimitSecs, "limit-time", cfg.LimitSecs, "duration of each pgbench limit")
 	fs.BoolVar(&cfg.NoLimits, "no-limits", false, "skip the limits")
 	fs.DurationVar(&cfg.TargetStall, "target-stall", 0, "hold an exclusive lock on the target table for this long from each backlog run's resume")
+	fs.StringVar(&cfg.TaskSettings, "task-settings", "", "ReplicationTaskSettings JSON sent with every task (BatchApplyEnabled is set by --apply)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each timed Godwit window to `PREFIX`.<pair>.<apply>.<mode>.run<N>.pprof")
 	environmentFlags(fs, &cfg.Environment)
 	markdown := fs.Bool("markdown", false, "also print the figures as Markdown tables")

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,10 @@ type CDCConfig struct {
 	// for this long from the resume of each backlog run: the catch-up
 	// then starts with a stalled target, as after a target hiccup.
 	TargetStall time.Duration
+	// TaskSettings, when set, is a ReplicationTaskSettings document sent
+	// with every task, TargetMetadata.BatchApplyEnabled set by the apply
+	// mode.
+	TaskSettings string
 	// CPUProfile, when set, is a file name prefix: Godwit's timed windows
 	// are profiled into <prefix>.<pair>.<apply>.<mode>.run<N>.pprof.
 	CPUProfile string
@@ -259,7 +264,10 @@ func (r *cdcRun) runTask(ctx context.Context, pair, apply string, run int, w *wo
 	if err != nil {
 		return err
 	}
-	settings := fmt.Sprintf(`{"TargetMetadata":{"BatchApplyEnabled":%t}}`, apply == "batch")
+	settings, err := cdcTaskSettings(r.cfg.TaskSettings, apply == "batch")
+	if err != nil {
+		return err
+	}
 	arn, err := r.g.createTask(ctx, fmt.Sprintf("bench-cdc-%s-%s-%d", pair, apply, run), types.MigrationTypeValueCdc, src, tgt, mappings, settings)
 	if err != nil {
 		return err
@@ -556,4 +564,23 @@ func (r *cdcRun) checkConverged(ctx context.Context, pair string) error {
 	}
 	r.logf("  target converged: %s rows", dst[0])
 	return nil
+}
+
+// cdcTaskSettings is the task settings document user (may be empty) with
+// TargetMetadata.BatchApplyEnabled set to batch.
+func cdcTaskSettings(user string, batch bool) (string, error) {
+	doc := map[string]any{}
+	if user != "" {
+		if err := json.Unmarshal([]byte(user), &doc); err != nil {
+			return "", fmt.Errorf("--task-settings: %w", err)
+		}
+	}
+	tm, _ := doc["TargetMetadata"].(map[string]any)
+	if tm == nil {
+		tm = map[string]any{}
+	}
+	tm["BatchApplyEnabled"] = batch
+	doc["TargetMetadata"] = tm
+	b, err := json.Marshal(doc)
+	return string(b), err
 }

@@ -150,3 +150,16 @@ func TestTxStatements(t *testing.T) {
 		t.Errorf("%q", s)
 	}
 }
+
+func TestCDCTaskSettings(t *testing.T) {
+	got, err := cdcTaskSettings(`{"ChangeProcessingTuning":{"MinTransactionSize":5000},"TargetMetadata":{"BatchApplyEnabled":false,"SupportLobs":true}}`, true)
+	if err != nil || got != `{"ChangeProcessingTuning":{"MinTransactionSize":5000},"TargetMetadata":{"BatchApplyEnabled":true,"SupportLobs":true}}` {
+		t.Errorf("merged: %s %v", got, err)
+	}
+	if got, err := cdcTaskSettings("", false); err != nil || got != `{"TargetMetadata":{"BatchApplyEnabled":false}}` {
+		t.Errorf("none: %s %v", got, err)
+	}
+	if _, err := cdcTaskSettings("{", false); err == nil {
+		t.Error("a malformed document was taken")
+	}
+}
