@@ -7,13 +7,13 @@
 package applyplan
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -44,8 +44,14 @@ type Engine struct {
 // time one of its changes is seen.
 func Resolve[T Tab](ctx context.Context, e Engine, tables map[string]*connector.TargetTable, txs []*record.Transaction,
 	newTable func(tt *connector.TargetTable) (T, error)) ([]Change[T], []T, error) {
+	n := 0
+	for _, tx := range txs {
+		if tx != nil {
+			n += len(tx.Changes)
+		}
+	}
 	var (
-		out     []Change[T]
+		out     = make([]Change[T], 0, n)
 		order   []T
 		byTT    = map[*connector.TargetTable]T{}
 		skipped map[string]int
@@ -422,7 +428,7 @@ type Net[T Tab] struct {
 	delKeys map[string]bool
 	// Rows are the final Rows by their key; partial ones hold Unchanged
 	// values (the target's values are kept).
-	Rows map[string]*netRow
+	Rows map[string]netRow
 	seq  int
 }
 
@@ -434,11 +440,11 @@ type netRow struct {
 // Final lists the rows to write in the order of their last change: whole
 // rows, then rows with Unchanged values.
 func (n *Net[T]) Final() (whole, partial []record.Row) {
-	list := make([]*netRow, 0, len(n.Rows))
+	list := make([]netRow, 0, len(n.Rows))
 	for _, r := range n.Rows {
 		list = append(list, r)
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	slices.SortFunc(list, func(a, b netRow) int { return cmp.Compare(a.seq, b.seq) })
 	for _, r := range list {
 		if hasUnchanged(r.Row) {
 			partial = append(partial, r.Row)
@@ -458,11 +464,10 @@ func (n *Net[T]) del(key string, before record.Row) {
 
 func (n *Net[T]) put(key string, row record.Row) {
 	n.seq++
-	prev := n.Rows[key]
-	if prev != nil {
+	if prev, ok := n.Rows[key]; ok {
 		row = merge(prev.Row, row)
 	}
-	n.Rows[key] = &netRow{Row: row, seq: n.seq}
+	n.Rows[key] = netRow{Row: row, seq: n.seq}
 }
 
 // Add folds one change into the net changes: the last change of a key
@@ -499,10 +504,10 @@ func (n *Net[T]) Add(ch Change[T]) {
 			n.put(ka, after)
 			return
 		}
-		prev := n.Rows[kb]
+		prev, had := n.Rows[kb]
 		delete(n.Rows, kb)
 		n.del(kb, before)
-		if prev != nil {
+		if had {
 			after = merge(prev.Row, after)
 		}
 		if hasUnchanged(after) {
@@ -512,7 +517,7 @@ func (n *Net[T]) Add(ch Change[T]) {
 			return
 		}
 		n.seq++
-		n.Rows[ka] = &netRow{Row: after, seq: n.seq}
+		n.Rows[ka] = netRow{Row: after, seq: n.seq}
 	}
 }
 
@@ -537,6 +542,12 @@ func Segments[T Tab](changes []Change[T]) []*Segment[T] {
 	var segs []*Segment[T]
 	cur := &Segment[T]{}
 	byTab := map[T]*Net[T]{}
+	// Each table's share of the changes sizes its net changes up front
+	// (a segment cut by a truncate gets at most that).
+	count := map[T]int{}
+	for _, ch := range changes {
+		count[ch.Tab]++
+	}
 	flush := func() {
 		for _, n := range cur.Nets {
 			n.Settle()
@@ -556,7 +567,9 @@ func Segments[T Tab](changes []Change[T]) []*Segment[T] {
 		}
 		n := byTab[ch.Tab]
 		if n == nil {
-			n = &Net[T]{Tab: ch.Tab, delKeys: map[string]bool{}, Rows: map[string]*netRow{}, Transactional: !ch.Tab.base().Keyed()}
+			c := count[ch.Tab]
+			n = &Net[T]{Tab: ch.Tab, Changes: make([]Change[T], 0, c), delKeys: map[string]bool{}, Rows: make(map[string]netRow, c),
+				Transactional: !ch.Tab.base().Keyed()}
 			byTab[ch.Tab] = n
 			cur.Nets = append(cur.Nets, n)
 		}

@@ -158,6 +158,7 @@ type cdcStream struct {
 	deadline      time.Time     // the read deadline set on the connection
 	received      pglogrepl.LSN // highest position seen: the write position reported
 	tx            *record.Transaction
+	lastChanges   int           // the changes of the last transaction, to size the next
 	queued        pglogrepl.LSN // position of the last transaction queued
 	progress      pglogrepl.LSN // outside transactions: where the server has sent everything up to
 	progressTime  time.Time
@@ -539,13 +540,16 @@ func (st *cdcStream) logical(ctx context.Context, data []byte) error {
 		if st.tx != nil {
 			return fmt.Errorf("%w: BEGIN inside transaction %s", ErrReplicationProtocol, st.tx.ID)
 		}
-		st.tx = &record.Transaction{ID: strconv.FormatUint(uint64(m.Xid), 10), CommitTime: m.CommitTime.UTC()}
+		// Sized like the last transaction: most of a stream's are alike.
+		st.tx = &record.Transaction{ID: strconv.FormatUint(uint64(m.Xid), 10), CommitTime: m.CommitTime.UTC(),
+			Changes: make([]record.Change, 0, min(max(st.lastChanges, 1), 1024))}
 	case *pglogrepl.CommitMessage:
 		tx := st.tx
 		if tx == nil {
 			return fmt.Errorf("%w: COMMIT outside a transaction", ErrReplicationProtocol)
 		}
 		st.tx = nil
+		st.lastChanges = len(tx.Changes)
 		end := m.TransactionEndLSN
 		st.received = max(st.received, end)
 		if len(tx.Changes) == 0 {
