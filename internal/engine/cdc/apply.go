@@ -22,7 +22,9 @@ type applier struct {
 	changes    int
 	bytes      int64 // the size of pending's changes (Transaction.Bytes), for a CommitPacer
 	oldest     time.Time
-	suspended  map[string]bool
+	// lastApply is when the last flush started.
+	lastApply time.Time
+	suspended map[string]bool
 	// received is the position after the last transaction received; ddls
 	// the DDL statements applied since the last commit, per table.
 	received string
@@ -95,6 +97,12 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 			// meanwhile forms one group again instead of one commit each.
 			if len(a.pending) == 0 {
 				a.oldest = time.Now()
+				if batch && !paced && !a.lastApply.IsZero() {
+					// BatchApplyTimeoutMin is the least time between the
+					// starts of two applies ("between each application of
+					// batch changes"), not a wait after each one.
+					a.oldest = a.lastApply
+				}
 				if paced {
 					timer.Reset(paceWait)
 				}
@@ -109,7 +117,14 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 				a.bytes += tx.Bytes()
 			}
 		}
-		full := a.changes >= maxChanges || (len(a.pending) > 0 && time.Since(a.oldest) >= maxWait) || (paced && a.bytes >= paceBytes)
+		aged := len(a.pending) > 0 && time.Since(a.oldest) >= maxWait
+		if aged && batch && !paced && len(ch) > 0 {
+			// What already waits in the queue joins the group first:
+			// after a slow apply, the next group is everything that
+			// queued meanwhile (up to maxChanges), not one transaction.
+			aged = false
+		}
+		full := a.changes >= maxChanges || aged || (paced && a.bytes >= paceBytes)
 		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch && !paced) {
 			if err := a.flush(ctx, batch); err != nil {
 				return err
@@ -134,6 +149,7 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 	if len(a.pending) == 0 {
 		return nil
 	}
+	a.lastApply = time.Now()
 	txs := a.filterSuspended(a.pending)
 	var err error
 	if batch {
