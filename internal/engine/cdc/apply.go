@@ -92,8 +92,9 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 					return err
 				}
 			}
-			// A group's age counts from when it starts, not from when its
-			// first transaction was read: after a slow commit, what queued
+			// A group's age counts from when it starts (batch apply: from
+			// when the last apply started), not from when its first
+			// transaction was read: after a slow commit, what queued
 			// meanwhile forms one group again instead of one commit each.
 			if len(a.pending) == 0 {
 				a.oldest = time.Now()
