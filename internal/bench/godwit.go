@@ -222,12 +222,37 @@ func (g *godwit) deleteTask(ctx context.Context, arn string) {
 
 // startTask starts (or resumes) a task without waiting for it.
 func (g *godwit) startTask(ctx context.Context, arn string, typ types.StartReplicationTaskTypeValue) error {
+	before, err := g.describeTask(ctx, arn)
+	if err != nil {
+		return err
+	}
 	if _, err := g.client.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{
 		ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: typ,
 	}); err != nil {
-		return fmt.Errorf("start the task (%s): %w", typ, err)
+		// As for stopTask: a retried request whose first attempt started
+		// the task is refused because the task runs; a start after the
+		// one described before the call is that first attempt's.
+		var state *types.InvalidResourceStateFault
+		task, derr := g.describeTask(ctx, arn)
+		if !errors.As(err, &state) || derr != nil || !startedSince(before, task) {
+			return fmt.Errorf("start the task (%s): %w", typ, err)
+		}
 	}
 	return nil
+}
+
+// startedSince says whether the task was started after it was described
+// as before: it is starting or running with a later start date.
+func startedSince(before, now types.ReplicationTask) bool {
+	switch aws.ToString(now.Status) {
+	case "starting", "running":
+	default:
+		return false
+	}
+	if now.ReplicationTaskStartDate == nil {
+		return false
+	}
+	return before.ReplicationTaskStartDate == nil || now.ReplicationTaskStartDate.After(*before.ReplicationTaskStartDate)
 }
 
 // stopTask stops a running task and waits until it has stopped. A stop
