@@ -189,6 +189,15 @@ type TargetTable struct {
 	Key []string
 }
 
+// Row is the target row of the source row src: Transform's, or src itself
+// when there is no Transform.
+func (t *TargetTable) Row(src record.Row) (record.Row, error) {
+	if t.Transform == nil {
+		return src, nil
+	}
+	return t.Transform(src)
+}
+
 // RawCopier moves rows between two endpoints of the same engine family in
 // the engine's own wire format, without decoding values, when a table is
 // copied as it is (same columns, same native types, no transformation).

@@ -227,12 +227,9 @@ func projected(tt *connector.TargetTable, target *record.Table) *connector.Targe
 		if src == nil {
 			return nil, nil
 		}
-		row := src
-		if tt.Transform != nil {
-			var err error
-			if row, err = tt.Transform(src); err != nil || row == nil {
-				return row, err
-			}
+		row, err := tt.Row(src)
+		if err != nil || row == nil {
+			return row, err
 		}
 		out := make(record.Row, len(pos))
 		for i, j := range pos {

@@ -142,12 +142,9 @@ func (b *Table) Transform(row record.Row) (record.Row, error) {
 	if row == nil {
 		return nil, nil
 	}
-	if b.TT.Transform != nil {
-		out, err := b.TT.Transform(row)
-		if err != nil {
-			return nil, err
-		}
-		row = out
+	row, err := b.TT.Row(row)
+	if err != nil {
+		return nil, err
 	}
 	if len(row) != len(b.T.Columns) {
 		return nil, fmt.Errorf("%w: a row of %d values for the %d columns of %s", b.bad, len(row), len(b.T.Columns), b.Label)

@@ -90,7 +90,7 @@ func newCharsetConv(name string) (*charsetConv, error) {
 // decode converts b to a UTF-8 string.
 func (c *charsetConv) decode(b []byte, a *arena) (any, error) {
 	if c.table == nil {
-		return a.string(c.convert(b)), nil
+		return a.String(c.convert(b)), nil
 	}
 	ascii := true
 	for _, ch := range b {
@@ -100,7 +100,7 @@ func (c *charsetConv) decode(b []byte, a *arena) (any, error) {
 		}
 	}
 	if ascii {
-		return a.string(b), nil
+		return a.String(b), nil
 	}
 	out := make([]byte, 0, len(b)*2)
 	for _, ch := range b {

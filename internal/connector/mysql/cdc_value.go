@@ -337,7 +337,7 @@ func (d *colDecoder) decode(b []byte, a *arena) (any, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("column %q: %w", d.name, err)
 		}
-		return a.string(s), d.size, nil
+		return a.String(s), d.size, nil
 	case bvDate:
 		v := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
 		day, month, year := int(v&31), int(v>>5&15), int(v>>9)
@@ -352,10 +352,10 @@ func (d *colDecoder) decode(b []byte, a *arena) (any, int, error) {
 			v = -v
 		}
 		var buf [24]byte
-		return a.string(appendTimeText(buf[:0], neg, v/10000, v/100%100, v%100, 0, 0)), 3, nil
+		return a.String(appendTimeText(buf[:0], neg, v/10000, v/100%100, v%100, 0, 0)), 3, nil
 	case bvTime2:
 		var buf [24]byte
-		return a.string(decodeTime2(buf[:0], b, d.fsp)), d.size, nil
+		return a.String(decodeTime2(buf[:0], b, d.fsp)), d.size, nil
 	case bvDateTime:
 		v := binary.LittleEndian.Uint64(b)
 		date, tod := v/1000000, v%1000000
@@ -392,7 +392,7 @@ func (d *colDecoder) decode(b []byte, a *arena) (any, int, error) {
 			}
 			return false, d.size, nil
 		}
-		return a.bytes(b[:d.size]), d.size, nil
+		return a.Bytes(b[:d.size]), d.size, nil
 	case bvEnum:
 		i := int(b[0])
 		if d.size == 2 {
@@ -410,7 +410,7 @@ func (d *colDecoder) decode(b []byte, a *arena) (any, int, error) {
 		for i := d.size - 1; i >= 0; i-- {
 			mask = mask<<8 | uint64(b[i])
 		}
-		return a.string(setText(mask, d.labels)), d.size, nil
+		return a.String(setText(mask, d.labels)), d.size, nil
 	case bvVarLen, bvJSON:
 		if len(b) < d.lenBytes {
 			return nil, 0, d.short()
@@ -465,27 +465,27 @@ func (d *colDecoder) bytesValue(b []byte, a *arena) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return a.string(s), nil
+		return a.String(s), nil
 	}
 	switch d.sp {
 	case spText:
 		if d.conv != nil {
 			return d.conv.decode(b, a)
 		}
-		return a.string(b), nil
+		return a.String(b), nil
 	case spBytes:
 		if d.padTo > len(b) {
 			p := make([]byte, d.padTo)
 			copy(p, b)
 			return p, nil
 		}
-		return a.bytes(b), nil
+		return a.Bytes(b), nil
 	case spUUID:
-		return a.string(mariaUUIDText(b)), nil
+		return a.String(mariaUUIDText(b)), nil
 	case spInet6:
-		return a.string(inet6Text(b)), nil
+		return a.String(inet6Text(b)), nil
 	case spInet4:
-		return a.string(inet4Text(b)), nil
+		return a.String(inet4Text(b)), nil
 	}
 	return nil, errBadBinlogValue
 }

@@ -5,44 +5,13 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
+	"github.com/godwit-dms/godwit/internal/bytearena"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-// arena copies the text and binary values of a batch into shared chunks,
-// so a batch costs a few allocations instead of one per value. A chunk is
-// never written again once a value is cut from it: strings made from it
-// stay immutable, and a retained value keeps only its chunk alive.
-type arena struct{ buf []byte }
-
-const (
-	arenaChunk = 64 << 10
-	arenaLarge = 4 << 10 // values above this get their own allocation
-)
-
-func (a *arena) bytes(b []byte) []byte {
-	if len(b) == 0 {
-		return []byte{}
-	}
-	if len(b) > arenaLarge {
-		return append([]byte(nil), b...)
-	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, arenaChunk)
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return a.buf[start:len(a.buf):len(a.buf)]
-}
-
-func (a *arena) string(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	c := a.bytes(b)
-	return unsafe.String(unsafe.SliceData(c), len(c))
-}
+// arena copies the text and binary values of a batch into shared chunks.
+type arena = bytearena.Arena
 
 // column is how one selected column is read.
 type column struct {
@@ -134,7 +103,7 @@ func (c *column) decodeBytes(b []byte, a *arena) (any, error) {
 		if c.lobMax > 0 && len(b) > c.lobMax {
 			b = b[:c.lobMax]
 		}
-		return a.bytes(b), nil
+		return a.Bytes(b), nil
 	case record.KindDate:
 		t, ok, err := parseDate(b)
 		if err != nil || !ok {
@@ -152,7 +121,7 @@ func (c *column) decodeBytes(b []byte, a *arena) (any, error) {
 			b = truncateUTF8(b, c.lobMax)
 		}
 	}
-	return a.string(b), nil
+	return a.String(b), nil
 }
 
 func wrapColumn(name string, err error) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/godwit-dms/godwit/internal/bytearena"
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
@@ -31,28 +32,8 @@ type cdcDecoder struct {
 	ddlSchema string
 	// msg is the row message being decoded.
 	msg cdcRowMessage
-	// chunk holds copies of recent messages (keep).
-	chunk []byte
-}
-
-// Sizes of keep's chunks, and of the messages that get their own copy.
-const (
-	cdcKeepChunk = 64 << 10
-	cdcKeepLarge = 4 << 10
-)
-
-// keep copies a message for the values decoded from it: small ones into
-// a shared chunk (one allocation for many messages), large ones alone.
-func (d *cdcDecoder) keep(b []byte) []byte {
-	if len(b) > cdcKeepLarge {
-		return slices.Clone(b)
-	}
-	if cap(d.chunk)-len(d.chunk) < len(b) {
-		d.chunk = make([]byte, 0, cdcKeepChunk)
-	}
-	start := len(d.chunk)
-	d.chunk = append(d.chunk, b...)
-	return d.chunk[start:len(d.chunk):len(d.chunk)]
+	// arena holds copies of the messages values are decoded from.
+	arena bytearena.Arena
 }
 
 // cdcRelation is a relation the server described (Relation message).
@@ -299,7 +280,7 @@ func (d *cdcDecoder) changes(out []record.Change, data []byte) ([]record.Change,
 	}
 	// Decoded strings are views of this copy, which the values keep
 	// alive; the connection reuses data's buffer.
-	if err := m.parse(d.keep(data)); err != nil {
+	if err := m.parse(d.arena.Bytes(data)); err != nil {
 		return out, err
 	}
 	ch := record.Change{Table: rel.table}

@@ -489,7 +489,7 @@ func (s *copySource) Read(p []byte) (int, error) {
 }
 
 // chunks encodes every row into buffers of about copyChunk bytes (a
-// row is never split), taken from and given back to copyChunks: a large
+// row is never split), taken from and given back to copyChunkPool: a large
 // batch is never copied into a larger buffer as it grows.
 func (s *copySource) chunks() (*copyChunks, error) {
 	out := &copyChunks{}

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"path"
 	"strings"
 	"time"
@@ -113,18 +114,10 @@ func (s TargetSettings) validatePartitions() error {
 }
 
 func (s TargetSettings) partitionSequence() string {
-	if s.DatePartitionSequence == "" {
-		return "YYYYMMDD"
-	}
-	return s.DatePartitionSequence
+	return cmp.Or(s.DatePartitionSequence, "YYYYMMDD")
 }
 
-func (s TargetSettings) partitionDelimiter() string {
-	if s.DatePartitionDelimiter == "" {
-		return "SLASH"
-	}
-	return s.DatePartitionDelimiter
-}
+func (s TargetSettings) partitionDelimiter() string { return cmp.Or(s.DatePartitionDelimiter, "SLASH") }
 
 // cdcZone is the time zone of CDC file names and date folders.
 func (s TargetSettings) cdcZone() *time.Location {

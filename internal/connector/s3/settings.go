@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -337,26 +338,11 @@ func (s TargetSettings) validate() error {
 	return nil
 }
 
-func (s TargetSettings) format() string {
-	if s.DataFormat == "" {
-		return FormatCSV
-	}
-	return s.DataFormat
-}
+func (s TargetSettings) format() string { return cmp.Or(s.DataFormat, FormatCSV) }
 
-func (s TargetSettings) delimiter() string {
-	if s.CSVDelimiter == "" {
-		return ","
-	}
-	return s.CSVDelimiter
-}
+func (s TargetSettings) delimiter() string { return cmp.Or(s.CSVDelimiter, ",") }
 
-func (s TargetSettings) rowDelimiter() string {
-	if s.CSVRowDelimiter == "" {
-		return "\n"
-	}
-	return s.CSVRowDelimiter
-}
+func (s TargetSettings) rowDelimiter() string { return cmp.Or(s.CSVRowDelimiter, "\n") }
 
 // maxFileBytes is MaxFileSize in bytes.
 func (s TargetSettings) maxFileBytes() int64 {

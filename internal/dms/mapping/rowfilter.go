@@ -166,15 +166,13 @@ func readFilterValue(s string, kind record.Kind) (filterValue, error) {
 		}
 		fv.num = r
 	case record.KindBool:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "t", "true", "1", "y", "yes", "on":
-			fv.b = true
-		case "f", "false", "0", "n", "no", "off":
-		default:
+		v, err := fromSQL(s, record.Type{Kind: kind})
+		if err != nil {
 			return fv, fmt.Errorf("%q is not a boolean", s)
 		}
+		fv.b = v.(bool)
 	case record.KindDate, record.KindTimestamp, record.KindTimestampTZ:
-		t, ok := parseFilterTime(strings.TrimSpace(s))
+		t, ok := parseTimestamp(s)
 		if !ok {
 			return fv, fmt.Errorf("%q is not a date or timestamp", s)
 		}
@@ -193,21 +191,6 @@ func readFilterValue(s string, kind record.Kind) (filterValue, error) {
 		fv.str = s
 	}
 	return fv, nil
-}
-
-// parseFilterTime reads a date or timestamp literal; without a zone it is
-// UTC (the sessions Godwit opens run in UTC).
-func parseFilterTime(s string) (time.Time, bool) {
-	for _, layout := range []string{
-		"2006-01-02", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999",
-		"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00",
-		"2006-01-02 15:04:05.999999999Z07", "2006-01-02 15:04:05.999999999 -0700",
-	} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
 }
 
 // compareFilterValue compares a row's value with a condition's value:
