@@ -22,8 +22,10 @@ type applier struct {
 	changes    int
 	bytes      int64 // the size of pending's changes (Transaction.Bytes), for a CommitPacer
 	oldest     time.Time
-	// lastApply is when the last flush started.
+	// lastApply is when the last flush started; lastGroup the changes
+	// it applied.
 	lastApply time.Time
+	lastGroup int
 	suspended map[string]bool
 	// received is the position after the last transaction received; ddls
 	// the DDL statements applied since the last commit, per table.
@@ -43,7 +45,7 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 	maxChanges := max(tuning.MinTransactionSize, 1)
 	maxWait := time.Duration(max(tuning.CommitTimeout, 1)) * time.Second
 	if batch {
-		maxChanges = 50000
+		maxChanges = batchMaxChanges
 		maxWait = time.Duration(max(tuning.BatchApplyTimeoutMin, 1)) * time.Second
 	}
 	// A CommitPacer target (files) is applied only when the oldest change
@@ -122,10 +124,14 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 		if aged && batch && !paced && len(ch) > 0 {
 			// What already waits in the queue joins the group first:
 			// after a slow apply, the next group is everything that
-			// queued meanwhile (up to maxChanges), not one transaction.
+			// queued meanwhile (up to the group's limit), not one transaction.
 			aged = false
 		}
-		full := a.changes >= maxChanges || aged || (paced && a.bytes >= paceBytes)
+		limit := maxChanges
+		if batch && !paced {
+			limit = a.batchLimit()
+		}
+		full := a.changes >= limit || aged || (paced && a.bytes >= paceBytes)
 		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch && !paced) {
 			if err := a.flush(ctx, batch); err != nil {
 				return err
@@ -198,8 +204,24 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 	if err := a.job.Streamer.Confirm(context.WithoutCancel(ctx), last.Position); err != nil {
 		a.log.Warn("confirm the position to the source", "err", err)
 	}
+	a.lastGroup = a.changes
 	a.pending, a.changes, a.bytes = a.pending[:0], 0, 0
 	return nil
+}
+
+// Bounds of a batch apply group, in changes.
+const (
+	batchMaxChanges = 50000
+	batchMinChanges = 2000
+)
+
+// batchLimit is the size at which a batch apply group is applied before
+// its time: twice the last group, within the bounds. After a start or an
+// idle spell the target begins with a small group instead of idling
+// while the first large one fills; under a steady backlog the groups grow
+// to batchMaxChanges within a few applies.
+func (a *applier) batchLimit() int {
+	return min(max(2*a.lastGroup, batchMinChanges), batchMaxChanges)
 }
 
 // applyOneByOne applies transactions one at a time, and a failing one change

@@ -192,12 +192,15 @@ func Run(ctx context.Context, job *Job) error {
 	}
 }
 
-// maxQueuedChanges bounds the changes read ahead of the applier: enough
-// for the reader to keep decoding a whole commit group ahead while the
-// target commits the previous one (decoding and applying overlap), few
-// enough to bound memory whatever the transactions' sizes (a transaction
-// larger than the bound waits for the queue to empty).
-const maxQueuedChanges = 100000
+// maxQueuedChanges bounds the changes read ahead of the applier (besides
+// the group it is collecting or applying): enough for decoding and applying
+// to overlap, few enough that a reader far ahead does not take the CPU the
+// target needs. On two cores, a bound of 100,000 let decoding run ahead and
+// compete with the target for the whole catch-up, and the catch-up took
+// 10-25% longer than with 10,000 (docs/performance.md). It also bounds
+// memory whatever the transactions' sizes (a transaction larger than the
+// bound waits for the queue to empty).
+const maxQueuedChanges = 10000
 
 // queue carries transactions from the reader to the applier, bounded by
 // their changes.

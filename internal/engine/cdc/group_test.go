@@ -1,0 +1,76 @@
+package cdc
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/dms/tasksettings"
+	"github.com/godwit-dms/godwit/internal/record"
+)
+
+// groupRecorder is a ChangeApplier that records the changes of each call.
+type groupRecorder struct{ groups []int }
+
+func (g *groupRecorder) ApplyTransactions(_ context.Context, _ map[string]*connector.TargetTable, txs []*record.Transaction) error {
+	return g.record(txs)
+}
+
+func (g *groupRecorder) ApplyBatch(_ context.Context, _ map[string]*connector.TargetTable, txs []*record.Transaction) error {
+	return g.record(txs)
+}
+
+func (g *groupRecorder) record(txs []*record.Transaction) error {
+	n := 0
+	for _, tx := range txs {
+		n += len(tx.Changes)
+	}
+	g.groups = append(g.groups, n)
+	return nil
+}
+
+// confirmer is the part of a ChangeStreamer the applier uses.
+type confirmer struct{ connector.ChangeStreamer }
+
+func (confirmer) Confirm(context.Context, string) error { return nil }
+
+type noCheckpoints struct{}
+
+func (noCheckpoints) Checkpoint(context.Context, string, map[string]*Counts, time.Duration) error {
+	return nil
+}
+
+// Batch apply starts a backlog with a small group and doubles it up to
+// batchMaxChanges, so that the target does not wait for a large first group
+// to fill.
+func TestBatchGroupsGrowFromSmall(t *testing.T) {
+	set, _, err := tasksettings.Parse(`{"TargetMetadata":{"BatchApplyEnabled":true}}`, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &groupRecorder{}
+	a := &applier{
+		job: &Job{Applier: rec, Streamer: confirmer{}, Checkpoints: noCheckpoints{}, Settings: set},
+		log: slog.New(slog.DiscardHandler),
+	}
+	ch := make(chan *record.Transaction, 200)
+	tab := &record.Table{Schema: "public", Name: "t"}
+	for range 130 {
+		tx := txOf(1000)
+		for i := range tx.Changes {
+			tx.Changes[i] = record.Change{Table: tab, Op: record.OpInsert}
+		}
+		ch <- tx
+	}
+	close(ch)
+	if err := a.loop(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{2000, 4000, 8000, 16000, 32000, 50000, 18000}
+	if !slices.Equal(rec.groups, want) {
+		t.Errorf("groups = %v, want %v", rec.groups, want)
+	}
+}
