@@ -8,6 +8,10 @@ package postgres
 // (encoded like Load's COPY), pipelined as with pgx.Batch: one round trip
 // carries up to applyPipeStatements statements, BEGIN and COMMIT included,
 // so a slice of small transactions usually costs one round trip.
+// On a table whose key is its only unique index, with no trigger, rule or
+// reference to itself and keys of integers or text (applyTable.reorder),
+// the upserts and deletes of one stretch of the call are gathered per kind,
+// each key keeping its order (applyplan.Runs).
 // Consecutive operations of one kind on one table become one statement: a
 // run of upserts (distinct keys) is one INSERT ... SELECT * FROM unnest($1,
 // ...) ON CONFLICT DO UPDATE taking an array per column (apply_arrays.go),
@@ -110,6 +114,11 @@ type applyTable struct {
 	// upsert: an INSERT ... ON CONFLICT (key) finds a unique index on
 	// the key; without one, an upsert is a delete and an insert.
 	upsert bool
+	// reorder: upserts and deletes of different rows may run in another
+	// order than the source's within one target transaction (applyplan.Runs):
+	// the key's is the table's only unique index, and no trigger, rule or
+	// reference to the table itself could see the order.
+	reorder bool
 	// arrOIDs is, per column, the array type of its type when binary
 	// arrays of it can be sent (0 when not); arrays (keyArrays) says all
 	// columns (the key columns) can.
@@ -184,15 +193,16 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 // probe finds out whether ON CONFLICT can name the key of a keyed table:
 // without a unique index on the key (or with a deferrable one only), it
 // cannot, and upserts become deletes and inserts. The planner decides (an
-// EXPLAIN of an INSERT ... ON CONFLICT); the session keeps the answer
-// until the table is prepared again.
+// EXPLAIN of an INSERT ... ON CONFLICT). With one, it also finds out
+// whether the table allows reordering (applyTable.reorder). The session
+// keeps the answers until the table is prepared again.
 func (a *pgApply) probe(ctx context.Context, tab *applyTable) error {
 	if !tab.Keyed() {
 		return nil
 	}
 	key := tab.sig
-	if ok, known := a.sess.upsert[key]; known {
-		tab.upsert = ok
+	if p, known := a.sess.probed[key]; known {
+		tab.upsert, tab.reorder = p.upsert, p.reorder
 		return nil
 	}
 	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", len(tab.KeyIdx)), ", ")
@@ -206,7 +216,31 @@ func (a *pgApply) probe(ctx context.Context, tab *applyTable) error {
 	default:
 		return applyError(ctx, a.pg, tab.name, err)
 	}
-	a.sess.upsert[key] = tab.upsert
+	if tab.upsert {
+		// One unique index (the key's), on a plain table, with nothing
+		// that runs per row or refers back to the table, and key columns
+		// whose equality is the equality of their values as Godwit keys
+		// them (integers, text of a deterministic collation): a row the
+		// target finds equal to another under a key Godwit tells apart
+		// (citext, numeric scales, uuid spellings) must not be reordered.
+		keyCols := make([]string, len(tab.KeyIdx))
+		for i, k := range tab.KeyIdx {
+			keyCols[i] = tab.T.Columns[k].Name
+		}
+		err := a.pg.QueryRow(ctx, `SELECT c.relkind = 'r'
+			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute at LEFT JOIN pg_catalog.pg_collation co ON co.oid = at.attcollation
+				WHERE at.attrelid = c.oid AND at.attname = ANY($2::text[])
+				AND (at.atttypid NOT IN (20, 21, 23, 25, 1043) OR NOT coalesce(co.collisdeterministic, true)))
+			AND (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND (i.indisunique OR i.indisexclusion)) = 1
+			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
+			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = c.oid)
+			AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid AND f.confrelid = c.oid)
+			FROM pg_catalog.pg_class c WHERE c.oid = $1`, tab.rel.oid, keyCols).Scan(&tab.reorder)
+		if err != nil {
+			return applyError(ctx, a.pg, tab.name, err)
+		}
+	}
+	a.sess.probed[key] = pgApplyProbe{upsert: tab.upsert, reorder: tab.reorder}
 	return nil
 }
 

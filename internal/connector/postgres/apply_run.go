@@ -172,37 +172,20 @@ func (a *pgApply) runOps(ctx context.Context, ops []applyOp) error {
 }
 
 // queueOps queues the statements of ops: runs of upserts (distinct keys),
-// of deletes or of inserts of one table become multi-row statements.
+// of deletes or of inserts of one table become multi-row statements
+// (applyplan.Runs; on a table where nothing else can tell, upserts and
+// deletes of different rows are gathered across the source's statements).
 func (a *pgApply) queueOps(ctx context.Context, ops []applyOp) error {
-	for i := 0; i < len(ops); {
-		op := ops[i]
-		tab := op.Tab
-		switch op.Kind {
+	for _, run := range applyplan.Runs(ops, func(tab *applyTable) bool { return tab.reorder }) {
+		var err error
+		switch run[0].Kind {
 		case applyplan.Upsert, applyplan.Insert, applyplan.Delete:
-			j := i + 1
-			var seen map[string]bool
-			if op.Kind == applyplan.Upsert {
-				seen = map[string]bool{tab.KeyOf(op.Row): true}
-			}
-			for j < len(ops) && ops[j].Kind == op.Kind && ops[j].Tab == tab {
-				if seen != nil {
-					k := tab.KeyOf(ops[j].Row)
-					if seen[k] {
-						break
-					}
-					seen[k] = true
-				}
-				j++
-			}
-			if err := a.queueRun(ctx, ops[i:j]); err != nil {
-				return err
-			}
-			i = j
+			err = a.queueRun(ctx, run)
 		default:
-			if err := a.queueOne(ctx, op); err != nil {
-				return err
-			}
-			i++
+			err = a.queueOne(ctx, run[0])
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -27,15 +27,19 @@ const (
 const applySessionKey = "godwit/apply"
 
 // pgApplySession is what apply keeps on a data session between calls: its
-// prepared statements by table and shape, and whether ON CONFLICT can name
-// the key of a table.
+// prepared statements by table and shape, and what probe found out about
+// each table.
 type pgApplySession struct {
 	stmts  map[string]*pgApplyPrepared
 	params int // of the statements in stmts
-	upsert map[string]bool
+	probed map[string]pgApplyProbe
 	clock  uint64
 	names  uint64
 }
+
+// pgApplyProbe is what apply found out about a table's shape on the
+// target (applyTable.upsert and reorder).
+type pgApplyProbe struct{ upsert, reorder bool }
 
 // pgApplyPrepared is a prepared statement and the target column each of
 // its parameters carries.
@@ -50,7 +54,7 @@ func applySessionOf(pg *pgx.Conn) *pgApplySession {
 	data := pg.PgConn().CustomData()
 	s, _ := data[applySessionKey].(*pgApplySession)
 	if s == nil {
-		s = &pgApplySession{stmts: map[string]*pgApplyPrepared{}, upsert: map[string]bool{}}
+		s = &pgApplySession{stmts: map[string]*pgApplyPrepared{}, probed: map[string]pgApplyProbe{}}
 		data[applySessionKey] = s
 	}
 	return s
