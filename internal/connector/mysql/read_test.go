@@ -167,6 +167,9 @@ func TestSplitPoints(t *testing.T) {
 	}
 
 	comp := findTable(t, c, db, "comp")
+	// Counted, not cut by InnoDB's estimate of the fresh table (which
+	// varies by ±10%): the estimate's own case is below.
+	comp.RowsEstimate = 0
 	pts, err = snap.SplitPoints(ctx, comp, []string{"a", "b"}, 3)
 	if err != nil {
 		t.Fatal(err)
