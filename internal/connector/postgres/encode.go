@@ -506,8 +506,9 @@ func (s *copySource) chunks() (*copyChunks, error) {
 	return out, nil
 }
 
-// copyChunks is an encoded COPY stream in chunks; as an io.Reader it
-// reads them in order.
+// copyChunks is a COPY stream in parts (encoded chunks, or a raw batch
+// between its header and trailer); as an io.Reader it reads them in order,
+// each Read filling as much of p as the parts allow.
 type copyChunks struct {
 	bufs [][]byte
 	i    int
@@ -515,18 +516,22 @@ type copyChunks struct {
 }
 
 func (c *copyChunks) Read(p []byte) (int, error) {
-	for c.i < len(c.bufs) && c.off == len(c.bufs[c.i]) {
-		c.i, c.off = c.i+1, 0
+	n := 0
+	for n < len(p) && c.i < len(c.bufs) {
+		k := copy(p[n:], c.bufs[c.i][c.off:])
+		n, c.off = n+k, c.off+k
+		if c.off == len(c.bufs[c.i]) {
+			c.i, c.off = c.i+1, 0
+		}
 	}
 	if c.i == len(c.bufs) {
-		return 0, io.EOF
+		return n, io.EOF
 	}
-	n := copy(p, c.bufs[c.i][c.off:])
-	c.off += n
 	return n, nil
 }
 
-// release gives the chunks back for reuse; c is empty afterwards.
+// release gives the chunks back for reuse (only chunks of chunks());
+// c is empty afterwards.
 func (c *copyChunks) release() {
 	for _, b := range c.bufs {
 		putCopyChunk(b)

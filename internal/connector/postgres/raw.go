@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -285,30 +284,7 @@ func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBat
 	if len(b.Data) < 2 || int(int16(binary.BigEndian.Uint16(b.Data))) != len(names) {
 		return fmt.Errorf("%w: the batch's rows do not have the %d columns of %s", ErrCopyProtocol, len(names), name)
 	}
-	src := &rawSource{parts: [3][]byte{rawHeader, b.Data, rawTrailer}}
+	src := &copyChunks{bufs: [][]byte{rawHeader, b.Data, rawTrailer}}
 	_, err = pg.PgConn().CopyFrom(ctx, src, "COPY "+name+" ("+quoteIdents(names)+") FROM STDIN (FORMAT binary)")
 	return classifyLoad(ctx, pg, "loading "+name, err)
-}
-
-// rawSource reads a COPY FROM stream out of its parts without joining
-// them: each Read fills as much of p as the parts allow.
-type rawSource struct {
-	parts [3][]byte
-	i     int
-}
-
-func (s *rawSource) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) && s.i < len(s.parts) {
-		k := copy(p[n:], s.parts[s.i])
-		s.parts[s.i] = s.parts[s.i][k:]
-		n += k
-		if len(s.parts[s.i]) == 0 {
-			s.i++
-		}
-	}
-	if s.i == len(s.parts) {
-		return n, io.EOF
-	}
-	return n, nil
 }

@@ -132,7 +132,7 @@ func TestRawSplitterMalformed(t *testing.T) {
 	}
 }
 
-// rawSource yields header, data and trailer as one stream, whatever the
+// A raw batch's COPY stream yields header, data and trailer as one stream, whatever the
 // reader's buffer.
 func TestRawSource(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789"), 100)
@@ -141,7 +141,7 @@ func TestRawSource(t *testing.T) {
 		t.Fatalf("header of %d bytes", len(rawHeader))
 	}
 	for _, size := range []int{1, 3, 19, 20, 4096} {
-		src := &rawSource{parts: [3][]byte{rawHeader, data, rawTrailer}}
+		src := &copyChunks{bufs: [][]byte{rawHeader, data, rawTrailer}}
 		var got []byte
 		buf := make([]byte, size)
 		for {
