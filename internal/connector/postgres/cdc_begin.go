@@ -465,6 +465,7 @@ func cdcOpenReplication(ctx context.Context, c *Conn) (*pgconn.PgConn, error) {
 	}
 	cc.RuntimeParams["lc_monetary"] = "C"
 	cc.RuntimeParams["replication"] = "database"
+	cc.BuildFrontend = cdcFrontend
 	pc, err := pgconn.ConnectConfig(ctx, &cc.Config)
 	if err != nil {
 		err = classifyConnectError(ctx, c.cfg, err)

@@ -193,14 +193,15 @@ func Run(ctx context.Context, job *Job) error {
 }
 
 // maxQueuedChanges bounds the changes read ahead of the applier (besides
-// the group it is collecting or applying): enough for decoding and applying
-// to overlap, few enough that a reader far ahead does not take the CPU the
-// target needs. On two cores, a bound of 100,000 let decoding run ahead and
-// compete with the target for the whole catch-up, and the catch-up took
-// 10-25% longer than with 10,000 (docs/performance.md). It also bounds
-// memory whatever the transactions' sizes (a transaction larger than the
-// bound waits for the queue to empty).
-const maxQueuedChanges = 10000
+// the group it is collecting or applying): a whole batch group and some
+// more, so that the next group is read while the current one applies and
+// the target does not wait for it. It also bounds memory whatever the
+// transactions' sizes (a transaction larger than the bound waits for the
+// queue to empty). A reader far ahead used to take the CPU the target
+// needs on a small machine, because every message then cost a read; the
+// PostgreSQL reader now gathers what arrives into larger reads
+// (docs/performance.md, sittings of 2026-12-07).
+const maxQueuedChanges = batchMaxChanges + 10000
 
 // queue carries transactions from the reader to the applier, bounded by
 // their changes.
