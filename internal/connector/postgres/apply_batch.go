@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -118,21 +120,8 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	} else if err := a.queueSQL(ctx, "TRUNCATE "+stage, tab.name); err != nil {
 		return err
 	}
-	if err := a.flush(ctx); err != nil {
+	if err := a.copyStage(ctx, tab, rows); err != nil {
 		return err
-	}
-	data, binary, err := tab.stageData(rows)
-	if err != nil {
-		return err
-	}
-	stmt := "COPY " + stage + " (" + cols + ", " + applyStageOp + ", " + applyStageUnchanged + ") FROM STDIN"
-	if binary {
-		stmt += " (FORMAT binary)"
-	}
-	_, err = a.pg.PgConn().CopyFrom(ctx, data, stmt)
-	data.release()
-	if err != nil {
-		return applyError(ctx, a.pg, tab.name, err)
 	}
 
 	match := make([]string, len(tab.KeyIdx))
@@ -180,29 +169,67 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	return nil
 }
 
-// stageData encodes the staging rows for COPY: binary when every column
-// has a binary encoder for its kind and every value fits it, else text.
-// The caller releases the chunks.
-func (tab *applyTable) stageData(rows []record.Row) (*copyChunks, bool, error) {
+// Batch apply's staging COPY is encoded as it is sent, so that the target
+// takes in the first rows while the later ones are encoded. In binary, a
+// value of a shape only text COPY takes (errNeedText) can turn up after
+// rows were sent: the COPY runs under a savepoint, and such a failure
+// rolls it back and sends the rows again as text.
+const applyStageSavepoint = "godwit_stage"
+
+// copyStage sends rows into tab's staging table (truncated or created by
+// the statements queued before it).
+func (a *pgApply) copyStage(ctx context.Context, tab *applyTable, rows []record.Row) error {
 	encs := append(slices.Clone(tab.encs), encText, encText)
 	kinds := append(slices.Clone(tab.kinds), record.KindText, record.KindText)
 	useBinary := true
 	for i := range encs {
 		useBinary = useBinary && binaryFits(kinds[i], encs[i])
 	}
-	src := &copySource{rows: rows, encs: encs, kinds: kinds, binary: useBinary}
-	data, err := src.chunks()
-	if useBinary && errors.Is(err, errNeedText) {
-		useBinary = false
-		src = &copySource{rows: rows, encs: encs, kinds: kinds}
-		data, err = src.chunks()
-	}
-	if err != nil {
-		col := ""
-		if src.errCol >= 0 && src.errCol < len(tab.T.Columns) {
-			col = ", column " + quoteIdent(tab.T.Columns[src.errCol].Name)
+	stmt := "COPY " + tab.stage + " (" + pgColumnList(tab) + ", " + applyStageOp + ", " + applyStageUnchanged + ") FROM STDIN"
+	if useBinary {
+		if err := a.queueSQL(ctx, "SAVEPOINT "+applyStageSavepoint, tab.name); err != nil {
+			return err
 		}
-		return nil, false, fmt.Errorf("%w: applying changes to %s%s: %w", ErrRowRejected, tab.name, col, err)
 	}
-	return data, useBinary, nil
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	if useBinary {
+		src := &copySource{rows: rows, encs: encs, kinds: kinds, binary: true}
+		_, err := a.pg.PgConn().CopyFrom(ctx, src, stmt+" (FORMAT binary)")
+		if err == nil {
+			return a.queueSQL(ctx, "RELEASE SAVEPOINT "+applyStageSavepoint, tab.name)
+		}
+		if !errors.Is(src.err, errNeedText) || ctx.Err() != nil || a.pg.IsClosed() {
+			return tab.stageError(ctx, a.pg, src, err)
+		}
+		if err := a.queueSQL(ctx, "ROLLBACK TO SAVEPOINT "+applyStageSavepoint, tab.name); err != nil {
+			return err
+		}
+		if err := a.queueSQL(ctx, "RELEASE SAVEPOINT "+applyStageSavepoint, tab.name); err != nil {
+			return err
+		}
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
+	}
+	src := &copySource{rows: rows, encs: encs, kinds: kinds}
+	if _, err := a.pg.PgConn().CopyFrom(ctx, src, stmt); err != nil {
+		return tab.stageError(ctx, a.pg, src, err)
+	}
+	return nil
+}
+
+// stageError is the error of a staging COPY: a value the encoder refused
+// rejects a row (the engine then applies the changes one by one); the
+// server's failures are classified as the other statements' are.
+func (tab *applyTable) stageError(ctx context.Context, pg *pgx.Conn, src *copySource, err error) error {
+	if src.err == nil || ctx.Err() != nil || pg.IsClosed() {
+		return applyError(ctx, pg, tab.name, err)
+	}
+	col := ""
+	if src.errCol >= 0 && src.errCol < len(tab.T.Columns) {
+		col = ", column " + quoteIdent(tab.T.Columns[src.errCol].Name)
+	}
+	return fmt.Errorf("%w: applying changes to %s%s: %w", ErrRowRejected, tab.name, col, src.err)
 }

@@ -9,7 +9,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/godwit-dms/godwit/internal/record"
@@ -488,26 +487,8 @@ func (s *copySource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// chunks encodes every row into buffers of about copyChunk bytes (a
-// row is never split), taken from and given back to copyChunkPool: a large
-// batch is never copied into a larger buffer as it grows.
-func (s *copySource) chunks() (*copyChunks, error) {
-	out := &copyChunks{}
-	for !s.done {
-		s.buf = getCopyChunk()
-		err := s.fill()
-		out.bufs = append(out.bufs, s.buf)
-		if err != nil {
-			out.release()
-			return nil, err
-		}
-	}
-	s.buf = nil
-	return out, nil
-}
-
-// copyChunks is a COPY stream in parts (encoded chunks, or a raw batch
-// between its header and trailer); as an io.Reader it reads them in order,
+// copyChunks is a COPY stream in parts (a raw batch between its header
+// and trailer); as an io.Reader it reads them in order,
 // each Read filling as much of p as the parts allow.
 type copyChunks struct {
 	bufs [][]byte
@@ -528,31 +509,6 @@ func (c *copyChunks) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
-}
-
-// release gives the chunks back for reuse (only chunks of chunks());
-// c is empty afterwards.
-func (c *copyChunks) release() {
-	for _, b := range c.bufs {
-		putCopyChunk(b)
-	}
-	c.bufs, c.i, c.off = nil, 0, 0
-}
-
-var copyChunkPool sync.Pool
-
-func getCopyChunk() []byte {
-	if b, ok := copyChunkPool.Get().(*[]byte); ok {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, copyChunk+copyChunk/4)
-}
-
-func putCopyChunk(b []byte) {
-	if cap(b) > 4*copyChunk {
-		return // grown by a large value: let it go
-	}
-	copyChunkPool.Put(&b)
 }
 
 // fill encodes rows into buf until it holds a chunk or the rows end.
