@@ -103,14 +103,10 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 	if batchRows <= 0 {
 		batchRows = defaultBatchRows
 	}
-	ss, err := s.acquire(ctx)
-	if err != nil {
-		return err
-	}
 	label := "reading " + req.Table.QualifiedName()
-	err = s.stream(ctx, ss, label, plan, batchRows, fn)
-	s.release(ctx, ss, err)
-	return err
+	return s.onSession(ctx, req.Table.QualifiedName(), func(ss *snapSession) error {
+		return s.stream(ctx, ss, label, plan, batchRows, fn)
+	})
 }
 
 // stream runs plan on ss and hands fn batches of decoded rows.

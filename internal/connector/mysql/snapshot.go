@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 )
@@ -39,6 +40,11 @@ type Snapshot struct {
 type snapSession struct {
 	conn *sql.Conn
 	id   int64 // CONNECTION_ID(), to kill its running query
+	// holds: the tables it has read, whose metadata locks its transaction
+	// holds; lost: it broke and left the snapshot (both under
+	// Snapshot.mu).
+	holds map[string]bool
+	lost  bool
 }
 
 // OpenSnapshot opens sessions connections in one consistent snapshot.
@@ -124,6 +130,13 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 			return nil, posErr
 		}
 	}
+	if len(s.sessions) > 1 {
+		for _, ss := range s.sessions {
+			if _, err := ss.conn.ExecContext(ctx, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", snapshotLockWaitSeconds)); err != nil {
+				return nil, classify(ctx, "preparing the snapshot sessions", err, 0)
+			}
+		}
+	}
 	s.free = make(chan *snapSession, len(s.sessions))
 	for _, ss := range s.sessions {
 		s.free <- ss
@@ -138,6 +151,17 @@ func (c *Conn) openSnapshot(ctx context.Context, sessions int) (*Snapshot, error
 // lockWaitSeconds bounds how long FLUSH TABLES WITH READ LOCK waits for
 // running statements: while it waits, writes on the source wait behind it.
 const lockWaitSeconds = 30
+
+// snapshotLockWaitSeconds bounds how long a read of a snapshot of several
+// sessions waits for a table's metadata lock before it looks again. Each
+// session's transaction holds the lock of every table it read until the
+// snapshot closes. A DDL statement on such a table waits for that session,
+// and a first read of the table by another session queues behind the
+// statement: the three would wait for one another for lock_wait_timeout (a
+// year by default). A read that waited this long runs again on a session
+// that holds the table, which needs no lock (onSession); when none does,
+// the lock is someone else's and the read waits again.
+const snapshotLockWaitSeconds = 2
 
 // lock takes FLUSH TABLES WITH READ LOCK on ss. It reports false, without
 // error, when the user lacks RELOAD, and on MariaDB when the lock is not
@@ -173,7 +197,7 @@ func (s *Snapshot) newSession(ctx context.Context) (*snapSession, error) {
 	if err != nil {
 		return nil, classify(ctx, "opening a snapshot session", err, 0)
 	}
-	ss := &snapSession{conn: conn}
+	ss := &snapSession{conn: conn, holds: map[string]bool{}}
 	s.sessions = append(s.sessions, ss)
 	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&ss.id); err != nil {
 		return nil, classify(ctx, "opening a snapshot session", err, 0)
@@ -332,6 +356,77 @@ func (s *Snapshot) acquire(ctx context.Context) (*snapSession, error) {
 	}
 }
 
+// onSession runs run (a statement on table) on a free session, and again
+// on a session of the snapshot that holds the table when it waited too long
+// for the table's lock.
+func (s *Snapshot) onSession(ctx context.Context, table string, run func(*snapSession) error) error {
+	for {
+		ss, err := s.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		err = run(ss)
+		s.release(ctx, ss, err)
+		if !errIsMySQL(err, erLockWaitTimeout) || ctx.Err() != nil {
+			if err == nil {
+				s.mu.Lock()
+				ss.holds[table] = true
+				s.mu.Unlock()
+			}
+			return err
+		}
+		holder := s.holder(table)
+		if holder == nil {
+			continue // the lock is not the snapshot's: wait for it again
+		}
+		slog.InfoContext(ctx, "mysql snapshot: a DDL statement waits for this snapshot's hold on a table; reading it on the session that holds it",
+			"table", table)
+		if ss, err = s.acquireSession(ctx, holder); err != nil {
+			return err
+		}
+		err = run(ss)
+		s.release(ctx, ss, err)
+		return err
+	}
+}
+
+// holder is a live session that has read table, or nil.
+func (s *Snapshot) holder(table string) *snapSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.holds[table] && !ss.lost {
+			return ss
+		}
+	}
+	return nil
+}
+
+// acquireSession waits for want to be free.
+func (s *Snapshot) acquireSession(ctx context.Context, want *snapSession) (*snapSession, error) {
+	for {
+		ss, err := s.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ss == want {
+			return ss, nil
+		}
+		s.free <- ss
+		s.mu.Lock()
+		lost := want.lost
+		s.mu.Unlock()
+		if lost {
+			return nil, fmt.Errorf("%w: the snapshot session holding the table was lost", ErrConnectionLost)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // release returns ss to the snapshot after a read that ended with err. A
 // session that broke (connection lost, or a read cancelled mid-result,
 // which closes the connection) cannot rejoin the snapshot: it is dropped,
@@ -341,6 +436,7 @@ func (s *Snapshot) release(ctx context.Context, ss *snapSession, err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.live--
+		ss.lost = true
 		slog.WarnContext(ctx, "mysql snapshot: a session was lost", "sessions_left", s.live, "err", err)
 		if s.live == 0 {
 			close(s.free)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/connector/mysql"
@@ -159,5 +160,68 @@ func TestReadStopsEarly(t *testing.T) {
 	err = snap.Read(ctx, &connector.ReadRequest{Table: tb}, func([]record.Row) error { return nil })
 	if !errors.Is(err, mysql.ErrConnectionLost) {
 		t.Errorf("Read after losing every session = %v, want ErrConnectionLost", err)
+	}
+}
+
+// A DDL statement on a table one session of a snapshot has read waits for
+// that session's transaction, and a read of the table by another session
+// queues behind the statement. The read runs again on the session that
+// holds the table, instead of all three waiting for a year; once the
+// snapshot closes the statement runs.
+func TestSnapshotReadsBehindDDL(t *testing.T) {
+	t.Parallel()
+	my := testenv.MariaDB(t)
+	db := my.NewDatabase(t)
+	my.Exec(t, db, "CREATE TABLE t (id int PRIMARY KEY, v varchar(10))", "INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+	c := openConn(t, my, db, connector.RoleSource, nil)
+	ctx := testCtx(t)
+	snap, err := c.OpenSnapshot(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if n := snap.(*mysql.Snapshot).Sessions(); n != 2 {
+		t.Fatalf("Sessions() = %d, want 2", n)
+	}
+	tb := findTable(t, c, db, "t")
+	readSnap(t, snap, &connector.ReadRequest{Table: tb}) // the first session now holds t's lock
+
+	admin := clientDB(t, my, db)
+	altered := make(chan error, 1)
+	go func() {
+		_, err := admin.ExecContext(ctx, "ALTER TABLE t ADD COLUMN w int")
+		altered <- err
+	}()
+	for waiting := false; !waiting; {
+		var n int
+		if err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'ALTER TABLE t %' AND state LIKE '%metadata lock%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		waiting = n > 0
+		select {
+		case err := <-altered:
+			t.Fatalf("the ALTER ran while the snapshot holds the table (%v)", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	// The second session's first read of t queues behind the ALTER, and
+	// gives way to the first session.
+	if rows := readSnap(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}}); fmt.Sprint(rows) != "[[1 a] [2 b]]" {
+		t.Errorf("read behind the ALTER = %v", rows)
+	}
+	select {
+	case err := <-altered:
+		t.Fatalf("the ALTER ran while the snapshot holds the table (%v)", err)
+	default:
+	}
+	snap.Close()
+	select {
+	case err := <-altered:
+		if err != nil {
+			t.Fatalf("ALTER after the snapshot closed: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the ALTER still waits after the snapshot closed")
 	}
 }

@@ -33,12 +33,12 @@ func (s *Snapshot) SplitPoints(ctx context.Context, t *record.Table, cols []stri
 			return nil, fmt.Errorf("%w: table %s has no column %q", ErrUnsupported, t.QualifiedName(), name)
 		}
 	}
-	ss, err := s.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pts, err := s.split(ctx, ss, t, cols, n)
-	s.release(ctx, ss, err)
+	var pts []record.Row
+	err := s.onSession(ctx, t.QualifiedName(), func(ss *snapSession) error {
+		var err error
+		pts, err = s.split(ctx, ss, t, cols, n)
+		return err
+	})
 	return pts, err
 }
 
