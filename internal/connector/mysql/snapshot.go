@@ -360,8 +360,9 @@ func (s *Snapshot) acquire(ctx context.Context) (*snapSession, error) {
 // on a session of the snapshot that holds the table when it waited too long
 // for the table's lock.
 func (s *Snapshot) onSession(ctx context.Context, table string, run func(*snapSession) error) error {
+	var want *snapSession // a session that holds the table, once a wait timed out
 	for {
-		ss, err := s.acquire(ctx)
+		ss, err := s.acquireSession(ctx, want)
 		if err != nil {
 			return err
 		}
@@ -375,18 +376,12 @@ func (s *Snapshot) onSession(ctx context.Context, table string, run func(*snapSe
 			}
 			return err
 		}
-		holder := s.holder(table)
-		if holder == nil {
-			continue // the lock is not the snapshot's: wait for it again
+		// When no session holds the table, the lock is not the
+		// snapshot's: wait for it again.
+		if want = s.holder(table); want != nil {
+			slog.InfoContext(ctx, "mysql snapshot: a DDL statement waits for this snapshot's hold on a table; reading it on the session that holds it",
+				"table", table)
 		}
-		slog.InfoContext(ctx, "mysql snapshot: a DDL statement waits for this snapshot's hold on a table; reading it on the session that holds it",
-			"table", table)
-		if ss, err = s.acquireSession(ctx, holder); err != nil {
-			return err
-		}
-		err = run(ss)
-		s.release(ctx, ss, err)
-		return err
 	}
 }
 
@@ -402,14 +397,15 @@ func (s *Snapshot) holder(table string) *snapSession {
 	return nil
 }
 
-// acquireSession waits for want to be free.
+// acquireSession waits for want to be free (for any session when want is
+// nil).
 func (s *Snapshot) acquireSession(ctx context.Context, want *snapSession) (*snapSession, error) {
 	for {
 		ss, err := s.acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if ss == want {
+		if want == nil || ss == want {
 			return ss, nil
 		}
 		s.free <- ss

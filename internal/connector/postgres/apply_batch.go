@@ -120,7 +120,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	} else if err := a.queueSQL(ctx, "TRUNCATE "+stage, tab.name); err != nil {
 		return err
 	}
-	if err := a.copyStage(ctx, tab, rows); err != nil {
+	if err := a.copyStage(ctx, tab, cols, rows); err != nil {
 		return err
 	}
 
@@ -177,15 +177,15 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 const applyStageSavepoint = "godwit_stage"
 
 // copyStage sends rows into tab's staging table (truncated or created by
-// the statements queued before it).
-func (a *pgApply) copyStage(ctx context.Context, tab *applyTable, rows []record.Row) error {
+// the statements queued before it); cols is the list of tab's columns.
+func (a *pgApply) copyStage(ctx context.Context, tab *applyTable, cols string, rows []record.Row) error {
 	encs := append(slices.Clone(tab.encs), encText, encText)
 	kinds := append(slices.Clone(tab.kinds), record.KindText, record.KindText)
 	useBinary := true
 	for i := range encs {
 		useBinary = useBinary && binaryFits(kinds[i], encs[i])
 	}
-	stmt := "COPY " + tab.stage + " (" + pgColumnList(tab) + ", " + applyStageOp + ", " + applyStageUnchanged + ") FROM STDIN"
+	stmt := "COPY " + tab.stage + " (" + cols + ", " + applyStageOp + ", " + applyStageUnchanged + ") FROM STDIN"
 	if useBinary {
 		if err := a.queueSQL(ctx, "SAVEPOINT "+applyStageSavepoint, tab.name); err != nil {
 			return err

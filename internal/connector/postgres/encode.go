@@ -487,30 +487,6 @@ func (s *copySource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// copyChunks is a COPY stream in parts (a raw batch between its header
-// and trailer); as an io.Reader it reads them in order,
-// each Read filling as much of p as the parts allow.
-type copyChunks struct {
-	bufs [][]byte
-	i    int
-	off  int
-}
-
-func (c *copyChunks) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) && c.i < len(c.bufs) {
-		k := copy(p[n:], c.bufs[c.i][c.off:])
-		n, c.off = n+k, c.off+k
-		if c.off == len(c.bufs[c.i]) {
-			c.i, c.off = c.i+1, 0
-		}
-	}
-	if c.i == len(c.bufs) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // fill encodes rows into buf until it holds a chunk or the rows end.
 func (s *copySource) fill() error {
 	if !s.started && s.binary {

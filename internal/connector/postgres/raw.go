@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -287,4 +288,28 @@ func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBat
 	src := &copyChunks{bufs: [][]byte{rawHeader, b.Data, rawTrailer}}
 	_, err = pg.PgConn().CopyFrom(ctx, src, "COPY "+name+" ("+quoteIdents(names)+") FROM STDIN (FORMAT binary)")
 	return classifyLoad(ctx, pg, "loading "+name, err)
+}
+
+// copyChunks is a COPY stream in parts (a raw batch between its header
+// and trailer); as an io.Reader it reads them in order,
+// each Read filling as much of p as the parts allow.
+type copyChunks struct {
+	bufs [][]byte
+	i    int
+	off  int
+}
+
+func (c *copyChunks) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && c.i < len(c.bufs) {
+		k := copy(p[n:], c.bufs[c.i][c.off:])
+		n, c.off = n+k, c.off+k
+		if c.off == len(c.bufs[c.i]) {
+			c.i, c.off = c.i+1, 0
+		}
+	}
+	if c.i == len(c.bufs) {
+		return n, io.EOF
+	}
+	return n, nil
 }

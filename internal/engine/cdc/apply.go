@@ -41,11 +41,10 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 	tuning := set.ChangeProcessingTuning
 	// When to commit: transactional apply groups up to MinTransactionSize
 	// changes or CommitTimeout seconds; batch apply collects for
-	// BatchApplyTimeoutMin seconds (at least) or a memory bound.
+	// BatchApplyTimeoutMin seconds (at least) or up to batchLimit changes.
 	maxChanges := max(tuning.MinTransactionSize, 1)
 	maxWait := time.Duration(max(tuning.CommitTimeout, 1)) * time.Second
 	if batch {
-		maxChanges = batchMaxChanges
 		maxWait = time.Duration(max(tuning.BatchApplyTimeoutMin, 1)) * time.Second
 	}
 	// A CommitPacer target (files) is applied only when the oldest change
