@@ -178,6 +178,24 @@ type ChangeApplier interface {
 	ApplyBatch(ctx context.Context, tables map[string]*TargetTable, txs []*record.Transaction) error
 }
 
+// BatchPreparer is a ChangeApplier whose batch apply has a part that needs
+// no target session (resolving the changes, folding them into net changes,
+// building the staging rows): the engine prepares a group while the group
+// before it applies, so the target does not wait for that work.
+type BatchPreparer interface {
+	// PrepareBatch does that part of ApplyBatch(ctx, tables, txs). It may
+	// run while a batch prepared before it applies.
+	PrepareBatch(ctx context.Context, tables map[string]*TargetTable, txs []*record.Transaction) (PreparedBatch, error)
+}
+
+// PreparedBatch is a batch of BatchPreparer's, ready to apply.
+type PreparedBatch interface {
+	// Apply does the rest of ApplyBatch, with its results and errors. It is
+	// called at most once, and may run on another goroutine than the
+	// PrepareBatch that made it.
+	Apply(ctx context.Context) error
+}
+
 // TargetTable says how a source table's changes land on the target.
 type TargetTable struct {
 	Target *record.Table

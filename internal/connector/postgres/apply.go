@@ -52,20 +52,58 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-var _ connector.ChangeApplier = (*Conn)(nil)
+var (
+	_ connector.ChangeApplier = (*Conn)(nil)
+	_ connector.BatchPreparer = (*Conn)(nil)
+)
 
 // ApplyTransactions applies txs in order inside one target transaction.
 func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	return c.apply(ctx, tables, txs, false)
+	changes, tabs, err := resolveChanges(ctx, tables, txs)
+	if err != nil || len(changes) == 0 {
+		return err
+	}
+	return c.onSession(ctx, tabs, func(a *pgApply) error {
+		return a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
+	})
 }
 
 // ApplyBatch applies the net effect of txs per table and key with
 // set-based statements, in one target transaction.
 func (c *Conn) ApplyBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	return c.apply(ctx, tables, txs, true)
+	b, err := c.prepareBatch(ctx, tables, txs)
+	if err != nil {
+		return err
+	}
+	return b.Apply(ctx)
 }
 
-func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction, batch bool) error {
+// PrepareBatch implements connector.BatchPreparer: the changes are
+// resolved and folded into net changes, and the staging rows built,
+// without a session.
+func (c *Conn) PrepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (connector.PreparedBatch, error) {
+	return c.prepareBatch(ctx, tables, txs)
+}
+
+// resolveChanges resolves the changes of txs against their target tables
+// (applyplan.Resolve), with each table's per-call state as far as it needs
+// no session; onSession completes it.
+func resolveChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) ([]applyChange, []*applyTable, error) {
+	n := 0
+	return applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
+		n++
+		t := tt.Target
+		tab := &applyTable{index: n, name: quoteTable(t.Schema, t.Name), stmts: map[string]*pgApplyStmt{}}
+		if err := tab.Init(tt, tab.name, applyEngine); err != nil {
+			return nil, err
+		}
+		return tab, nil
+	})
+}
+
+// onSession runs run on a data session, once tabs are bound to their
+// relations on it (bind, probe); a failure rolls back what run left open.
+func (c *Conn) onSession(ctx context.Context, tabs []*applyTable, run func(*pgApply) error) error {
 	pg, err := c.data.acquire(ctx, c)
 	if err != nil {
 		return err
@@ -75,26 +113,19 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 	if err := a.sess.begin(ctx, pg); err != nil {
 		return classify(ctx, pg, "applying changes", err)
 	}
-	changes, tabs, err := applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
-		return a.newTable(ctx, tt)
-	})
-	if err != nil || len(changes) == 0 {
-		return err
-	}
 	for _, tab := range tabs {
+		if err := a.bind(ctx, tab); err != nil {
+			return err
+		}
 		if err := a.probe(ctx, tab); err != nil {
 			return err
 		}
 	}
-	if batch {
-		err = a.runBatch(ctx, applyplan.Segments(changes))
-	} else {
-		err = a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
-	}
-	if err != nil {
+	if err := run(a); err != nil {
 		a.abort()
+		return err
 	}
-	return err
+	return nil
 }
 
 // applyTable is a target table of one apply call.
@@ -138,19 +169,15 @@ type pgApply struct {
 	pg   *pgx.Conn
 	sess *pgApplySession
 	pipe pgApplyPipe
-	ntab int
 }
 
-func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*applyTable, error) {
-	t := tt.Target
-	a.ntab++
-	tab := &applyTable{index: a.ntab, name: quoteTable(t.Schema, t.Name), stmts: map[string]*pgApplyStmt{}}
-	if err := tab.Init(tt, tab.name, applyEngine); err != nil {
-		return nil, err
-	}
+// bind completes tab's state with what the session knows of its relation:
+// the columns' types and encoders, and the shape key of its statements.
+func (a *pgApply) bind(ctx context.Context, tab *applyTable) error {
+	t := tab.T
 	rel, err := a.c.target(ctx, a.pg, t)
 	if err != nil {
-		return nil, classify(ctx, a.pg, "applying changes to "+tab.name, err)
+		return classify(ctx, a.pg, "applying changes to "+tab.name, err)
 	}
 	names := make([]string, len(t.Columns))
 	for i, col := range t.Columns {
@@ -158,7 +185,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	}
 	plans, err := rel.plansFor(names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tab.rel = rel
 	tab.sig = fmt.Sprintf("%d/%p/%q/%v", rel.oid, rel, names, tab.KeyIdx)
@@ -187,7 +214,7 @@ func (a *pgApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 			tab.cmpText[i] = q + "::text"
 		}
 	}
-	return tab, nil
+	return nil
 }
 
 // probe finds out whether ON CONFLICT can name the key of a keyed table:

@@ -28,6 +28,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -38,65 +39,115 @@ const (
 	applyStageUnchanged = `"godwit$unchanged"`
 )
 
-// runBatch applies the segments of a batch in one transaction: per
-// segment, each table's net changes (or its changes in order, for tables
-// that need it), then the truncates that end the segment.
-func (a *pgApply) runBatch(ctx context.Context, segs []*applySegment) error {
-	if err := a.queueSQL(ctx, "BEGIN", ""); err != nil {
-		return err
-	}
-	for _, seg := range segs {
-		var ops []applyOp
-		for _, n := range seg.Nets {
-			if n.Transactional {
-				ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
-				continue
-			}
-			if err := a.stage(ctx, n); err != nil {
-				return err
-			}
-		}
-		if err := a.queueOps(ctx, ops); err != nil {
-			return err
-		}
-		for _, tab := range seg.Truncate {
-			if err := a.queueSQL(ctx, "TRUNCATE "+tab.name, tab.name); err != nil {
-				return err
-			}
-		}
-	}
-	if err := a.queueSQL(ctx, "COMMIT", ""); err != nil {
-		return err
-	}
-	return a.flush(ctx)
+// pgBatch is a batch prepared for apply: its tables, its segments, and
+// the staging rows of each table's net changes.
+type pgBatch struct {
+	c      *Conn
+	tabs   []*applyTable
+	segs   []*applySegment
+	staged map[*applyNet]*stagedNet
 }
 
-// stage applies the net changes of one table through its staging table.
-func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
-	tab := n.Tab
-	whole, partial := n.Final()
-	if len(n.Dels)+len(whole)+len(partial) == 0 {
+// stagedNet is the staging rows of one table's net changes: its deleted
+// keys, then its whole rows, then its partial ones.
+type stagedNet struct {
+	rows                 []record.Row
+	dels, whole, partial int
+}
+
+func (c *Conn) prepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (*pgBatch, error) {
+	changes, tabs, err := resolveChanges(ctx, tables, txs)
+	if err != nil {
+		return nil, err
+	}
+	b := &pgBatch{c: c, tabs: tabs, staged: map[*applyNet]*stagedNet{}}
+	if len(changes) == 0 {
+		return b, nil
+	}
+	b.segs = applyplan.Segments(changes)
+	for _, seg := range b.segs {
+		for _, n := range seg.Nets {
+			if !n.Transactional {
+				b.staged[n] = stageRows(n)
+			}
+		}
+	}
+	return b, nil
+}
+
+// Apply implements connector.PreparedBatch: the segments go in one
+// transaction, per segment each table's net changes (or its changes in
+// order, for tables that need it), then the truncates that end it.
+func (b *pgBatch) Apply(ctx context.Context) error {
+	if len(b.segs) == 0 {
 		return nil
 	}
+	return b.c.onSession(ctx, b.tabs, func(a *pgApply) error {
+		if err := a.queueSQL(ctx, "BEGIN", ""); err != nil {
+			return err
+		}
+		for _, seg := range b.segs {
+			var ops []applyOp
+			for _, n := range seg.Nets {
+				if n.Transactional {
+					ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
+					continue
+				}
+				if err := a.stage(ctx, n.Tab, b.staged[n]); err != nil {
+					return err
+				}
+			}
+			if err := a.queueOps(ctx, ops); err != nil {
+				return err
+			}
+			for _, tab := range seg.Truncate {
+				if err := a.queueSQL(ctx, "TRUNCATE "+tab.name, tab.name); err != nil {
+					return err
+				}
+			}
+		}
+		if err := a.queueSQL(ctx, "COMMIT", ""); err != nil {
+			return err
+		}
+		return a.flush(ctx)
+	})
+}
+
+// stageRows builds the staging rows of n: a row of the table's columns,
+// the op and the mask of Unchanged values, all in one backing array.
+func stageRows(n *applyNet) *stagedNet {
+	tab := n.Tab
+	whole, partial := n.Final()
+	s := &stagedNet{dels: len(n.Dels), whole: len(whole), partial: len(partial)}
+	total := s.dels + s.whole + s.partial
+	if total == 0 {
+		return s
+	}
 	ncols := len(tab.T.Columns)
-	rows := make([]record.Row, 0, len(n.Dels)+len(whole)+len(partial))
+	width := ncols + 2
+	vals := make([]any, total*width)
+	s.rows = make([]record.Row, 0, total)
+	next := func() record.Row {
+		r := record.Row(vals[:width:width])
+		vals = vals[width:]
+		s.rows = append(s.rows, r)
+		return r
+	}
 	for _, d := range n.Dels {
-		r := make(record.Row, ncols+2)
+		r := next()
 		for _, k := range tab.KeyIdx {
 			r[k] = d[k]
 		}
 		r[ncols] = "D"
-		rows = append(rows, r)
 	}
 	for _, w := range whole {
-		r := make(record.Row, ncols+2)
+		r := next()
 		copy(r, w)
 		r[ncols] = "U"
-		rows = append(rows, r)
 	}
+	mask := make([]byte, ncols)
 	for _, p := range partial {
-		r := make(record.Row, ncols+2)
-		mask := make([]byte, ncols)
+		r := next()
 		for i, v := range p {
 			if v == record.Unchanged {
 				mask[i] = 'u'
@@ -105,9 +156,15 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 			}
 		}
 		r[ncols], r[ncols+1] = "P", string(mask)
-		rows = append(rows, r)
 	}
+	return s
+}
 
+// stage applies the net changes of one table through its staging table.
+func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) error {
+	if len(s.rows) == 0 {
+		return nil
+	}
 	stage := "pg_temp." + quoteIdent(fmt.Sprintf("godwit_stage_%d", tab.index))
 	cols := pgColumnList(tab)
 	if tab.stage == "" {
@@ -120,7 +177,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 	} else if err := a.queueSQL(ctx, "TRUNCATE "+stage, tab.name); err != nil {
 		return err
 	}
-	if err := a.copyStage(ctx, tab, cols, rows); err != nil {
+	if err := a.copyStage(ctx, tab, cols, s.rows); err != nil {
 		return err
 	}
 
@@ -130,7 +187,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 		match[i] = "t." + q + " = s." + q
 	}
 	on := strings.Join(match, " AND ")
-	if len(n.Dels) > 0 || !tab.upsert && len(whole) > 0 {
+	if s.dels > 0 || !tab.upsert && s.whole > 0 {
 		ops := "'D'"
 		if !tab.upsert {
 			ops += ", 'U'"
@@ -140,7 +197,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 			return err
 		}
 	}
-	if len(whole) > 0 {
+	if s.whole > 0 {
 		sql := "INSERT INTO " + tab.name + " (" + cols + ") SELECT " + cols + " FROM " + stage + " WHERE " + applyStageOp + " = 'U'"
 		if tab.upsert {
 			sql += " ON CONFLICT (" + pgKeyList(tab) + ")" + pgConflictAction(tab)
@@ -149,7 +206,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 			return err
 		}
 	}
-	if len(partial) > 0 {
+	if s.partial > 0 {
 		var sets []string
 		for i, col := range tab.T.Columns {
 			if tab.IsKey[i] {
@@ -160,7 +217,7 @@ func (a *pgApply) stage(ctx context.Context, n *applyNet) error {
 		}
 		if len(sets) > 0 {
 			err := a.queueSQLExpect(ctx, "UPDATE "+tab.name+" AS t SET "+strings.Join(sets, ", ")+" FROM "+stage+" AS s WHERE s."+applyStageOp+" = 'P' AND "+on,
-				tab.name, int64(len(partial)))
+				tab.name, int64(s.partial))
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,18 @@ type applier struct {
 	ddls     map[string]int64
 	// took, when set, is told of each transaction taken off the queue.
 	took func(*record.Transaction)
+	// inflight is the batch group applying in the background, if any
+	// (batch apply to a connector.BatchPreparer): the next group is
+	// prepared meanwhile.
+	inflight *group
+}
+
+// group is a commit group handed to the target: pending's transactions,
+// txs what of them is applied (suspended tables' changes left out).
+type group struct {
+	pending, txs []*record.Transaction
+	changes      int
+	done         chan error // the background apply's result
 }
 
 func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error {
@@ -57,6 +69,9 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 	const idleFlush = 50 * time.Millisecond
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Every way out waits for a background apply (and checkpoints what it
+	// committed); this one is for a way that forgot.
+	defer func() { _ = a.settle(context.WithoutCancel(ctx)) }()
 	for {
 		var (
 			tx  *record.Transaction
@@ -65,13 +80,18 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 		)
 		select {
 		case <-ctx.Done():
+			a.settle(ctx) // its apply ends too; what it committed is checkpointed
 			return nil
 		case tx, ok = <-ch:
+			if !ok {
+				return a.flush(ctx, batch) // the stream ended
+			}
 		case <-timer.C:
 			due = true
-		}
-		if !ok && !due {
-			return a.flush(ctx, batch) // the stream ended
+		case err := <-a.applied():
+			if err := a.finish(ctx, err); err != nil {
+				return err
+			}
 		}
 		if ok {
 			if a.took != nil {
@@ -132,7 +152,11 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 		}
 		full := a.changes >= limit || aged || (paced && a.bytes >= paceBytes)
 		if due || full || (len(ch) == 0 && len(a.pending) > 0 && !batch && !paced) {
-			if err := a.flush(ctx, batch); err != nil {
+			// Batch groups apply in the background while the next one
+			// forms, except when the run ends at a position (StopAfter):
+			// then nothing after it is applied.
+			background := batch && !paced && a.job.StopAfter == ""
+			if err := a.apply(ctx, batch, background); err != nil {
 				return err
 			}
 		}
@@ -150,28 +174,102 @@ func (a *applier) loop(ctx context.Context, ch <-chan *record.Transaction) error
 	}
 }
 
-// flush applies the pending transactions in one target commit and checkpoints.
+// flush applies the pending transactions in one target commit and
+// checkpoints; it returns once nothing is left applying.
 func (a *applier) flush(ctx context.Context, batch bool) error {
+	return a.apply(ctx, batch, false)
+}
+
+// apply is flush, but with background set, a batch group may go on
+// applying in the background (on a connector.BatchPreparer): the loop
+// goes on reading, and prepares the next group while this one applies.
+func (a *applier) apply(ctx context.Context, batch, background bool) error {
 	if len(a.pending) == 0 {
+		if background {
+			return nil
+		}
+		return a.settle(ctx)
+	}
+	g := &group{pending: a.pending, changes: a.changes}
+	a.pending, a.changes, a.bytes = nil, 0, 0
+	preparer, _ := a.job.Applier.(connector.BatchPreparer)
+	if !batch || preparer == nil {
+		if err := a.settle(ctx); err != nil {
+			return err
+		}
+		a.lastApply, a.lastGroup = time.Now(), g.changes
+		g.txs = a.filterSuspended(g.pending)
+		var err error
+		if batch {
+			err = a.job.Applier.ApplyBatch(ctx, a.job.Tables, g.txs)
+		} else {
+			err = a.job.Applier.ApplyTransactions(ctx, a.job.Tables, g.txs)
+		}
+		return a.complete(ctx, g, err)
+	}
+	// The group is prepared while the one before it applies; applying that
+	// one to its end may suspend tables, and the group is prepared again
+	// without them.
+	suspended := len(a.suspended)
+	g.txs = a.filterSuspended(g.pending)
+	prep, err := preparer.PrepareBatch(ctx, a.job.Tables, g.txs)
+	if serr := a.settle(ctx); serr != nil {
+		return serr
+	}
+	if err == nil && len(a.suspended) != suspended {
+		g.txs = a.filterSuspended(g.pending)
+		prep, err = preparer.PrepareBatch(ctx, a.job.Tables, g.txs)
+	}
+	a.lastApply, a.lastGroup = time.Now(), g.changes
+	if err != nil {
+		return a.complete(ctx, g, err)
+	}
+	if !background {
+		return a.complete(ctx, g, prep.Apply(ctx))
+	}
+	g.done = make(chan error, 1)
+	a.inflight = g
+	go func() { g.done <- prep.Apply(ctx) }()
+	return nil
+}
+
+// applied is the channel the background apply's result comes on (nil, which
+// never delivers, when none runs).
+func (a *applier) applied() <-chan error {
+	if a.inflight == nil {
 		return nil
 	}
-	a.lastApply = time.Now()
-	txs := a.filterSuspended(a.pending)
-	var err error
-	if batch {
-		err = a.job.Applier.ApplyBatch(ctx, a.job.Tables, txs)
-	} else {
-		err = a.job.Applier.ApplyTransactions(ctx, a.job.Tables, txs)
+	return a.inflight.done
+}
+
+// settle waits for the background apply, if any, and completes it.
+func (a *applier) settle(ctx context.Context) error {
+	if a.inflight == nil {
+		return nil
 	}
+	return a.finish(ctx, <-a.inflight.done)
+}
+
+// finish completes the background apply, whose result err is.
+func (a *applier) finish(ctx context.Context, err error) error {
+	g := a.inflight
+	a.inflight = nil
+	return a.complete(ctx, g, err)
+}
+
+// complete ends a group's apply, err its result: a rejected row sends the
+// group through applyOneByOne; then its counts and position are
+// checkpointed and the position confirmed to the source.
+func (a *applier) complete(ctx context.Context, g *group, err error) error {
 	if errors.Is(err, connector.ErrRowRejected) {
-		err = a.applyOneByOne(ctx, txs)
+		err = a.applyOneByOne(ctx, g.txs)
 	}
 	if err != nil {
 		return err
 	}
-	last := a.pending[len(a.pending)-1]
+	last := g.pending[len(g.pending)-1]
 	applied := map[string]*Counts{}
-	for _, tx := range txs {
+	for _, tx := range g.txs {
 		for _, c := range tx.Changes {
 			k := c.Table.Schema + "." + c.Table.Name
 			n := applied[k]
@@ -203,8 +301,6 @@ func (a *applier) flush(ctx context.Context, batch bool) error {
 	if err := a.job.Streamer.Confirm(context.WithoutCancel(ctx), last.Position); err != nil {
 		a.log.Warn("confirm the position to the source", "err", err)
 	}
-	a.lastGroup = a.changes
-	a.pending, a.changes, a.bytes = a.pending[:0], 0, 0
 	return nil
 }
 

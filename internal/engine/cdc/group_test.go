@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
@@ -47,30 +48,38 @@ func (noCheckpoints) Checkpoint(context.Context, string, map[string]*Counts, tim
 // batchMaxChanges, so that the target does not wait for a large first group
 // to fill.
 func TestBatchGroupsGrowFromSmall(t *testing.T) {
+	rec := &groupRecorder{}
+	batchBacklog(t, rec, noCheckpoints{}, 130)
+	want := []int{2000, 4000, 8000, 16000, 32000, 50000, 18000}
+	if !slices.Equal(rec.groups, want) {
+		t.Errorf("groups = %v, want %v", rec.groups, want)
+	}
+}
+
+// batchBacklog runs a batch apply loop over n transactions of 1000 inserts
+// each, at positions p01, p02, ..., queued before the loop starts.
+func batchBacklog(t *testing.T, ca connector.ChangeApplier, cp Checkpointer, n int) {
+	t.Helper()
 	set, _, err := tasksettings.Parse(`{"TargetMetadata":{"BatchApplyEnabled":true}}`, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &groupRecorder{}
 	a := &applier{
-		job: &Job{Applier: rec, Streamer: confirmer{}, Checkpoints: noCheckpoints{}, Settings: set},
+		job: &Job{Applier: ca, Streamer: confirmer{}, Checkpoints: cp, Settings: set},
 		log: slog.New(slog.DiscardHandler),
 	}
-	ch := make(chan *record.Transaction, 200)
+	ch := make(chan *record.Transaction, n)
 	tab := &record.Table{Schema: "public", Name: "t"}
-	for range 130 {
+	for i := range n {
 		tx := txOf(1000)
-		for i := range tx.Changes {
-			tx.Changes[i] = record.Change{Table: tab, Op: record.OpInsert}
+		tx.Position = fmt.Sprintf("p%02d", i+1)
+		for j := range tx.Changes {
+			tx.Changes[j] = record.Change{Table: tab, Op: record.OpInsert}
 		}
 		ch <- tx
 	}
 	close(ch)
 	if err := a.loop(context.Background(), ch); err != nil {
 		t.Fatal(err)
-	}
-	want := []int{2000, 4000, 8000, 16000, 32000, 50000, 18000}
-	if !slices.Equal(rec.groups, want) {
-		t.Errorf("groups = %v, want %v", rec.groups, want)
 	}
 }
