@@ -55,7 +55,11 @@ type Config struct {
 	// MinTaskRunningTime is the shortest time a task is reported running
 	// (default 1 s; negative = 0).
 	MinTaskRunningTime time.Duration
-	Logger             *slog.Logger
+	// FullLoadCommitInterval is how long one load statement of a full load
+	// takes batches before it commits and the progress is recorded
+	// (default 1 s).
+	FullLoadCommitInterval time.Duration
+	Logger                 *slog.Logger
 }
 
 // App is a running Godwit.
@@ -142,9 +146,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		minRunning = time.Second
 	}
 	a.engine = engine.New(svc, Registry(), engine.Config{
-		ConnectionTestTimeout: cfg.ConnectionTestTimeout,
-		MinRunningTime:        minRunning,
-		Checks:                checks,
+		ConnectionTestTimeout:  cfg.ConnectionTestTimeout,
+		MinRunningTime:         minRunning,
+		FullLoadCommitInterval: cfg.FullLoadCommitInterval,
+		Checks:                 checks,
 		ObjectStore: connector.ObjectStore{LocalRoot: cfg.S3Root, URL: cfg.S3EndpointURL, Region: cfg.S3Region,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey, PathStyle: cfg.S3PathStyle},
 	}, log)

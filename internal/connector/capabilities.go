@@ -243,6 +243,10 @@ type RawSnapshot interface {
 type RawLoader interface {
 	// LoadRaw writes b into t (columns in t's order, matching the batch) in one transaction.
 	LoadRaw(ctx context.Context, t *record.Table, b *RawBatch) error
+	// LoadRawStream writes the batches next returns, until it returns nil
+	// (or an error, which fails the load), into t in one transaction: one
+	// load statement across batches. next may wait for the next batch.
+	LoadRawStream(ctx context.Context, t *record.Table, next func() (*RawBatch, error)) error
 }
 
 // SchemaChanger applies a source's DDL to target tables during change

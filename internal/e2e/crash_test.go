@@ -37,7 +37,10 @@ func buildGodwit(t *testing.T) string {
 
 func startProcess(t *testing.T, bin, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s")
+	// Full loads commit every 50 ms (not every second), so that a kill
+	// mid-load finds several commits of several batches each behind it.
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s",
+		"--full-load-commit-interval", "50ms")
 	stdout, _ := cmd.StdoutPipe()
 	logPath := filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+fmt.Sprintf(".%d.log", time.Now().UnixNano()))
 	logFile, _ := os.Create(logPath)

@@ -94,7 +94,10 @@ func startServer(t *testing.T, opts ...option) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{DataDir: o.dataDir, AuthNone: o.authNone, Logger: log,
 		TestAssessments: o.testAssessments, ReadOnlyKeys: o.readOnly,
-		ConnectionTestTimeout: 20 * time.Second, MinTaskRunningTime: 200 * time.Millisecond})
+		ConnectionTestTimeout: 20 * time.Second, MinTaskRunningTime: 200 * time.Millisecond,
+		// Full loads commit (and record progress) every 20 ms, not every
+		// second: tests stop and kill tasks mid-load, and see their progress.
+		FullLoadCommitInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	// task that finishes in milliseconds is still seen running by pollers
 	// (default 1 s; Terraform's first poll comes after 30 s).
 	MinRunningTime time.Duration
+	// FullLoadCommitInterval is fullload.Job.CommitEvery (0: its default).
+	FullLoadCommitInterval time.Duration
 	// Checks are the premigration assessments the engine can run.
 	Checks *assess.Registry
 }

@@ -240,19 +240,33 @@ WHERE oid = ANY($1::oid[]) AND (typsend::oid = 0 OR typreceive::oid = 0) ORDER B
 }
 
 // LoadRaw writes a raw batch into t with one binary COPY, which is one
-// transaction: all of its rows or none. The batch's tuples must have t's
-// columns in t's order, as a ReadRaw of the same columns delivers them.
+// transaction: all of its rows or none (LoadRawStream of one batch).
+func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBatch) error {
+	return c.LoadRawStream(ctx, t, func() (*connector.RawBatch, error) {
+		next := b
+		b = nil
+		return next, nil
+	})
+}
+
+// LoadRawStream writes the raw batches next returns into t with one binary
+// COPY, which is one transaction: all of their rows or none. Each batch's
+// tuples must have t's columns in t's order, as a ReadRaw of the same
+// columns delivers them. Nothing is sent before the first batch; without
+// one, nothing is done.
 //
-// LoadRaw assumes the source columns have exactly the types of t's columns
-// on the target (the engine checks Native types before choosing the raw
+// It assumes the source columns have exactly the types of t's columns on
+// the target (the engine checks Native types before choosing the raw
 // path): binary values carry no type, and the same bytes can mean another
 // value in another type. As a guard it compares t's native types with the
 // target table's (from the catalog view cached for Load) and returns
 // ErrRawUnsupported, writing nothing, when one differs. A row the target
-// refuses (SQLSTATE class 22 or 23) fails the batch with ErrRowRejected.
-func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBatch) error {
-	if b == nil || b.Rows == 0 || len(b.Data) == 0 {
-		return nil
+// refuses (SQLSTATE class 22 or 23) fails the load with ErrRowRejected; an
+// error of next fails it with that error.
+func (c *Conn) LoadRawStream(ctx context.Context, t *record.Table, next func() (*connector.RawBatch, error)) error {
+	first, err := nextRaw(next)
+	if err != nil || first == nil {
+		return err
 	}
 	pg, err := c.data.acquire(ctx, c)
 	if err != nil {
@@ -282,12 +296,76 @@ func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBat
 			return fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), name, why)
 		}
 	}
-	if len(b.Data) < 2 || int(int16(binary.BigEndian.Uint16(b.Data))) != len(names) {
-		return fmt.Errorf("%w: the batch's rows do not have the %d columns of %s", ErrCopyProtocol, len(names), name)
+	src := &rawStream{next: next, ncols: len(names), name: name}
+	if err := src.check(first); err != nil {
+		return err
 	}
-	src := &copyChunks{bufs: [][]byte{rawHeader, b.Data, rawTrailer}}
+	src.bufs = [][]byte{rawHeader, first.Data}
 	_, err = pg.PgConn().CopyFrom(ctx, src, "COPY "+name+" ("+quoteIdents(names)+") FROM STDIN (FORMAT binary)")
+	if src.err != nil {
+		return src.err
+	}
 	return classifyLoad(ctx, pg, "loading "+name, err)
+}
+
+// nextRaw is the next non-empty batch of next (nil at the end).
+func nextRaw(next func() (*connector.RawBatch, error)) (*connector.RawBatch, error) {
+	for {
+		b, err := next()
+		if err != nil || b == nil {
+			return nil, err
+		}
+		if b.Rows > 0 && len(b.Data) > 0 {
+			return b, nil
+		}
+	}
+}
+
+// rawStream is the COPY stream of LoadRawStream: the header, each batch's
+// tuples as next returns them, the trailer.
+type rawStream struct {
+	copyChunks
+	next  func() (*connector.RawBatch, error)
+	ncols int
+	name  string
+	done  bool
+	err   error // next's, or a batch of the wrong shape
+}
+
+func (s *rawStream) check(b *connector.RawBatch) error {
+	if len(b.Data) < 2 || int(int16(binary.BigEndian.Uint16(b.Data))) != s.ncols {
+		return fmt.Errorf("%w: the batch's rows do not have the %d columns of %s", ErrCopyProtocol, s.ncols, s.name)
+	}
+	return nil
+}
+
+func (s *rawStream) Read(p []byte) (int, error) {
+	for {
+		n, err := s.copyChunks.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		if s.done {
+			return n, io.EOF
+		}
+		b, err := nextRaw(s.next)
+		if err == nil && b != nil {
+			err = s.check(b)
+		}
+		if err != nil {
+			s.err = err
+			return n, err
+		}
+		if b == nil {
+			s.done = true
+			s.copyChunks = copyChunks{bufs: [][]byte{rawTrailer}}
+		} else {
+			s.copyChunks = copyChunks{bufs: [][]byte{b.Data}}
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
 }
 
 // copyChunks is a COPY stream in parts (a raw batch between its header

@@ -310,23 +310,8 @@ func TestRawBatchesKeysRanges(t *testing.T) {
 // A batch the target refuses (a check constraint) is ErrRowRejected and
 // leaves nothing on the target; the next batch loads on the same loader.
 func TestRawRejectedBatch(t *testing.T) {
-	pg := testenv.Postgres(t)
-	srcDB, dstDB := pg.NewDatabase(t), pg.NewDatabase(t)
-	pg.Exec(t, srcDB, `CREATE TABLE t (id bigint PRIMARY KEY, v int, s text)`,
-		`INSERT INTO t SELECT g, CASE WHEN g = 150 THEN -1 ELSE g END, 's' || g FROM generate_series(1, 300) g`)
-	pg.Exec(t, dstDB, `CREATE TABLE t (id bigint PRIMARY KEY, v int CHECK (v > 0), s text)`)
-	src := open(t, pg, srcDB, connector.RoleSource)
-	dst := open(t, pg, dstDB, connector.RoleTarget)
-	tb := sourceTable(t, src, "public", "t")
-	batches := rawAll(t, snapshot(t, src, 1), &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}, BatchRows: 100})
-	if len(batches) != 3 {
-		t.Fatalf("%d batches", len(batches))
-	}
+	dst, tb, batches, count := rawRejectSetup(t, 150)
 	ctx := testCtx(t)
-	conn := client(t, pg, dstDB)
-	count := func() string {
-		return queryStrings(t, conn, `SELECT count(*)::text || ' ' || coalesce(max(id), 0) FROM t`)[0][0]
-	}
 	if err := dst.LoadRaw(ctx, tb, batches[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -477,4 +462,74 @@ func TestRawLOBTruncation(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("target rows\n got %v\nwant %v", got, want)
 	}
+}
+
+// LoadRawStream takes batches until next returns nil, in one COPY and one
+// transaction: a row refused in a later batch, or an error of next, leaves
+// nothing of the earlier batches on the target; empty batches are skipped.
+func TestRawLoadStream(t *testing.T) {
+	dst, tb, batches, count := rawRejectSetup(t, 250)
+	ctx := testCtx(t)
+	// stream returns the batches in turn, then nil (or err).
+	stream := func(err error, bs ...*connector.RawBatch) func() (*connector.RawBatch, error) {
+		return func() (*connector.RawBatch, error) {
+			if len(bs) == 0 {
+				return nil, err
+			}
+			b := bs[0]
+			bs = bs[1:]
+			return b, nil
+		}
+	}
+	// The third batch holds a refused row: the first two go too.
+	err := dst.LoadRawStream(ctx, tb, stream(nil, batches[0], batches[1], batches[2]))
+	if !errors.Is(err, postgres.ErrRowRejected) {
+		t.Errorf("a refused row in the third batch: %v, want ErrRowRejected", err)
+	}
+	if got := count(); got != "0 0" {
+		t.Errorf("after the rejected stream: %s rows", got)
+	}
+	// next's error fails the load, and nothing is committed.
+	stop := errors.New("stop")
+	if err := dst.LoadRawStream(ctx, tb, stream(stop, batches[0], batches[1])); !errors.Is(err, stop) {
+		t.Errorf("next's error: %v", err)
+	}
+	if got := count(); got != "0 0" {
+		t.Errorf("after next's error: %s rows", got)
+	}
+	// Two batches and an empty one between them: one load.
+	if err := dst.LoadRawStream(ctx, tb, stream(nil, batches[0], &connector.RawBatch{}, batches[1])); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "200 200" {
+		t.Errorf("after two batches: %s rows", got)
+	}
+	// No batch at all: nothing to do.
+	if err := dst.LoadRawStream(ctx, tb, stream(nil)); err != nil {
+		t.Errorf("no batch: %v", err)
+	}
+}
+
+// rawRejectSetup makes a source table t of 300 rows whose row bad the
+// target's t refuses (a check constraint), and reads it in three raw
+// batches of 100; count reports the target's row count and largest id.
+func rawRejectSetup(t *testing.T, bad int) (dst *postgres.Conn, tb *record.Table, batches []*connector.RawBatch, count func() string) {
+	t.Helper()
+	pg := testenv.Postgres(t)
+	srcDB, dstDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE t (id bigint PRIMARY KEY, v int, s text)`,
+		fmt.Sprintf(`INSERT INTO t SELECT g, CASE WHEN g = %d THEN -1 ELSE g END, 's' || g FROM generate_series(1, 300) g`, bad))
+	pg.Exec(t, dstDB, `CREATE TABLE t (id bigint PRIMARY KEY, v int CHECK (v > 0), s text)`)
+	src := open(t, pg, srcDB, connector.RoleSource)
+	dst = open(t, pg, dstDB, connector.RoleTarget)
+	tb = sourceTable(t, src, "public", "t")
+	batches = rawAll(t, snapshot(t, src, 1), &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}, BatchRows: 100})
+	if len(batches) != 3 {
+		t.Fatalf("%d batches", len(batches))
+	}
+	conn := client(t, pg, dstDB)
+	count = func() string {
+		return queryStrings(t, conn, `SELECT count(*)::text || ' ' || coalesce(max(id), 0) FROM t`)[0][0]
+	}
+	return dst, tb, batches, count
 }

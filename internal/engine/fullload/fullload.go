@@ -61,6 +61,11 @@ type Job struct {
 	// SegmentRows is the table size above which a keyed table is split into
 	// segments (default 1,000,000 rows).
 	SegmentRows int64
+	// CommitEvery is how long one load statement takes batches before it
+	// commits and the segment's progress is recorded, where the target can
+	// keep a load open across batches (connector.RawLoader; default 1 s).
+	// Elsewhere each batch is its own transaction.
+	CommitEvery time.Duration
 }
 
 // Result sums up a finished load.
@@ -84,6 +89,9 @@ func Run(ctx context.Context, job *Job) Result {
 	}
 	if job.SegmentRows <= 0 {
 		job.SegmentRows = 1_000_000
+	}
+	if job.CommitEvery <= 0 {
+		job.CommitEvery = time.Second
 	}
 	workers := job.Settings.FullLoadSettings.MaxFullLoadSubTasks
 	if workers < 1 {

@@ -3,6 +3,7 @@ package fullload
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/dms"
@@ -57,29 +58,51 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 			}
 		})
 	}()
-	for b := range ch {
-		if err := rl.LoadRaw(ctx, tr.tgt, b); err != nil {
+	// One load statement takes the batches that come within CommitEvery
+	// of its start, then commits, and the segment's progress is reported.
+	for {
+		var (
+			rows  int64
+			last  []string
+			start = time.Now()
+			ended bool
+		)
+		err := rl.LoadRawStream(ctx, tr.tgt, func() (*connector.RawBatch, error) {
+			if rows > 0 && time.Since(start) >= job.CommitEvery {
+				return nil, nil
+			}
+			select {
+			case b, ok := <-ch:
+				if !ok {
+					ended = true
+					return nil, nil
+				}
+				rows += int64(b.Rows)
+				if tr.key.ok && b.LastKey != nil {
+					last = rowText(b.LastKey)
+				}
+				return b, nil
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			}
+		})
+		if err == nil && rows > 0 {
+			err = tr.report(ctx, func(ts *dms.TableStats) {
+				ts.FullLoadRows += rows
+				ts.Segments[i].Rows += rows
+				if last != nil {
+					ts.Segments[i].LastKey = last
+				}
+			})
+		}
+		if err != nil {
 			cancel(err)
 			for range ch {
 			}
 			return err
 		}
-		n := int64(b.Rows)
-		var last []string
-		if tr.key.ok && b.LastKey != nil {
-			last = rowText(b.LastKey)
-		}
-		if err := tr.report(ctx, func(ts *dms.TableStats) {
-			ts.FullLoadRows += n
-			ts.Segments[i].Rows += n
-			if last != nil {
-				ts.Segments[i].LastKey = last
-			}
-		}); err != nil {
-			cancel(err)
-			for range ch {
-			}
-			return err
+		if ended || rows == 0 {
+			break
 		}
 	}
 	if readErr != nil {
