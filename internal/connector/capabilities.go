@@ -86,6 +86,16 @@ type BulkLoader interface {
 	FinishTable(ctx context.Context, t *record.Table, deferPK bool) error
 }
 
+// StreamLoader is a BulkLoader that can keep one load open across batches.
+type StreamLoader interface {
+	// LoadStream writes the batches next returns, until it returns nil (or
+	// an error, which fails the load), into t. When it returns nil they are
+	// durable. On error, what it committed (it may commit in more than one
+	// transaction) lies beyond the caller's recorded progress, which a
+	// resumed load clears first (DeleteRange).
+	LoadStream(ctx context.Context, t *record.Table, next func() ([]record.Row, error)) error
+}
+
 // TargetDialect tells the engine how a target names things.
 type TargetDialect interface {
 	// Family is the engine family ("postgres", "mysql", "s3"): a source

@@ -453,20 +453,28 @@ func appendCopyEscaped(b []byte, s string) []byte {
 
 // copySource is the io.Reader pgconn.CopyFrom reads a batch from: rows are
 // encoded a chunk at a time, so the encoded batch is never whole in memory.
+// With more set, the batches more returns follow rows, until it returns
+// nil. With stopAtText, a binary copy that meets a value only text COPY
+// takes ends cleanly before that row (textAt; rows[next:] are what is left)
+// instead of failing.
 type copySource struct {
-	rows    []record.Row
-	encs    []encoder
-	kinds   []record.Kind
-	binary  bool
-	next    int
-	buf     []byte
-	off     int
-	started bool
-	done    bool
+	rows       []record.Row
+	more       func() ([]record.Row, error)
+	encs       []encoder
+	kinds      []record.Kind
+	binary     bool
+	stopAtText bool
+	next       int
+	buf        []byte
+	off        int
+	started    bool
+	done       bool
+	textAt     bool
 	// err is the encoding failure that stopped the copy, at row errRow
-	// and column errCol of the batch.
+	// and column errCol of the batch; moreErr is more's.
 	err            error
 	errRow, errCol int
+	moreErr        error
 }
 
 // copyChunk is how many encoded bytes a copySource prepares at a time.
@@ -495,8 +503,21 @@ func (s *copySource) fill() error {
 	}
 	s.started = true
 	var err error
-	for len(s.buf) < copyChunk && s.next < len(s.rows) {
+	for len(s.buf) < copyChunk && (s.next < len(s.rows) || s.more != nil) {
+		if s.next == len(s.rows) {
+			rows, err := s.more()
+			if err != nil {
+				s.moreErr = err
+				return err
+			}
+			if rows == nil {
+				s.more = nil
+			}
+			s.rows, s.next = rows, 0
+			continue
+		}
 		row := s.rows[s.next]
+		mark := len(s.buf)
 		if len(row) != len(s.encs) {
 			s.err, s.errRow, s.errCol = fmt.Errorf("the row has %d values for %d columns", len(row), len(s.encs)), s.next, -1
 			return s.err
@@ -505,6 +526,13 @@ func (s *copySource) fill() error {
 			s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(len(row)))
 			for i, v := range row {
 				s.buf, err = appendBinaryValue(s.buf, s.encs[i], s.kinds[i], v)
+				if err != nil && s.stopAtText && errors.Is(err, errNeedText) {
+					// What was encoded before this row is sent, and
+					// the copy ends there.
+					s.buf, s.textAt, s.done = s.buf[:mark], true, true
+					s.buf = binary.BigEndian.AppendUint16(s.buf, math.MaxUint16)
+					return nil
+				}
 				if err != nil {
 					s.err, s.errRow, s.errCol = err, s.next, i
 					return err
@@ -525,7 +553,7 @@ func (s *copySource) fill() error {
 		}
 		s.next++
 	}
-	if s.next == len(s.rows) {
+	if s.next == len(s.rows) && s.more == nil {
 		if s.binary {
 			s.buf = binary.BigEndian.AppendUint16(s.buf, math.MaxUint16)
 		}

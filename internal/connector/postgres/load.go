@@ -200,6 +200,25 @@ func knownTypes(ctx context.Context, pg *pgx.Conn, t *record.Table) (map[string]
 // types; a table with a column binary COPY cannot fill (an array, an
 // interval, a value only the server can parse) is loaded as text COPY.
 func (c *Conn) Load(ctx context.Context, t *record.Table, rows []record.Row) error {
+	return c.load(ctx, t, rows, nil)
+}
+
+// LoadStream writes the batches next returns into t with one COPY, one
+// transaction, as Load does one batch. A value that only text COPY takes,
+// met in binary, ends that COPY cleanly before its row, and a text COPY
+// goes on from there: the load is then two transactions, and a failure of
+// the second leaves the first committed (the engine clears what lies
+// beyond its recorded progress when it resumes).
+func (c *Conn) LoadStream(ctx context.Context, t *record.Table, next func() ([]record.Row, error)) error {
+	first, err := nextRows(next)
+	if err != nil || first == nil {
+		return err
+	}
+	return c.load(ctx, t, first, func() ([]record.Row, error) { return nextRows(next) })
+}
+
+// load is Load of rows, then of the batches more returns when it is set.
+func (c *Conn) load(ctx context.Context, t *record.Table, rows []record.Row, more func() ([]record.Row, error)) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -230,17 +249,39 @@ func (c *Conn) Load(ctx context.Context, t *record.Table, rows []record.Row) err
 	}
 	stmt := "COPY " + name + " (" + quoteIdents(names) + ") FROM STDIN"
 	if useBinary {
-		err = copyIn(ctx, pg, stmt+" (FORMAT binary)", &copySource{rows: rows, encs: encs, kinds: kinds, binary: true}, t)
-		if !errors.Is(err, errNeedText) {
+		src := &copySource{rows: rows, more: more, encs: encs, kinds: kinds, binary: true, stopAtText: more != nil}
+		err := copyIn(ctx, pg, stmt+" (FORMAT binary)", src, t)
+		switch {
+		case errors.Is(err, errNeedText):
+			// One batch: it goes again, whole, as text.
+		case err != nil || !src.textAt:
 			return err
+		default:
+			rows, more = src.rows[src.next:], src.more
 		}
 	}
-	return copyIn(ctx, pg, stmt, &copySource{rows: rows, encs: encs, kinds: kinds}, t)
+	return copyIn(ctx, pg, stmt, &copySource{rows: rows, more: more, encs: encs, kinds: kinds}, t)
+}
+
+// nextRows is the next non-empty batch of next (nil at the end).
+func nextRows(next func() ([]record.Row, error)) ([]record.Row, error) {
+	for {
+		rows, err := next()
+		if err != nil || rows == nil {
+			return nil, err
+		}
+		if len(rows) > 0 {
+			return rows, nil
+		}
+	}
 }
 
 // copyIn runs one COPY FROM STDIN and classifies its failure.
 func copyIn(ctx context.Context, pg *pgx.Conn, stmt string, src *copySource, t *record.Table) error {
 	_, err := pg.PgConn().CopyFrom(ctx, src, stmt)
+	if src.moreErr != nil {
+		return src.moreErr
+	}
 	if src.err != nil && ctx.Err() == nil && !pg.IsClosed() {
 		if errors.Is(src.err, errNeedText) {
 			return errNeedText

@@ -514,3 +514,81 @@ func TestDialect(t *testing.T) {
 		t.Errorf("Family %q, DefaultSchema %q", d.Family(), d.DefaultSchema())
 	}
 }
+
+// LoadStream takes batches until next returns nil, in one binary COPY. A
+// value only text COPY takes, in a later batch, ends the binary COPY before
+// its row and a text COPY goes on from it: every row arrives once. A row
+// the target refuses fails the load, and nothing of its COPY stays; next's
+// error fails it too.
+func TestLoadStream(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	dst := open(t, pg, db, connector.RoleTarget)
+	ctx := testCtx(t)
+	tb := &record.Table{Schema: "public", Name: "t", PrimaryKey: []string{"id"}, Columns: []record.Column{
+		{Name: "id", Type: record.Type{Kind: record.KindInt64}},
+		{Name: "n", Type: record.Type{Kind: record.KindInt64}, Nullable: true},
+	}}
+	if err := dst.PrepareTable(ctx, tb, connector.PrepDropAndCreate, false); err != nil {
+		t.Fatal(err)
+	}
+	conn := client(t, pg, db)
+	state := func() string {
+		return queryStrings(t, conn, `SELECT count(*)::text || ' ' || coalesce(sum(n), 0) FROM t`)[0][0]
+	}
+	// batches makes k batches of 100 rows from id from (n = id); edit
+	// changes a row before it is handed out.
+	batches := func(from, k int, edit func(record.Row)) func() ([]record.Row, error) {
+		return func() ([]record.Row, error) {
+			if k == 0 {
+				return nil, nil
+			}
+			k--
+			rows := make([]record.Row, 100)
+			for i := range rows {
+				rows[i] = record.Row{int64(from), int64(from)}
+				if edit != nil {
+					edit(rows[i])
+				}
+				from++
+			}
+			return rows, nil
+		}
+	}
+	// Row 250 carries its n as a string: binary stops there, text goes on.
+	err := dst.LoadStream(ctx, tb, batches(1, 3, func(r record.Row) {
+		if r[0] == int64(250) {
+			r[1] = "250"
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := state(); got != "300 45150" {
+		t.Errorf("after the stream with a text value: %s (rows, sum)", got)
+	}
+	// A duplicate key in the second batch: nothing of the COPY stays.
+	pg.Exec(t, db, "TRUNCATE t", "INSERT INTO t VALUES (150, 0)")
+	if err := dst.LoadStream(ctx, tb, batches(1, 3, nil)); !errors.Is(err, postgres.ErrRowRejected) {
+		t.Errorf("a duplicate key: %v, want ErrRowRejected", err)
+	}
+	if got := state(); got != "1 0" {
+		t.Errorf("after the rejected stream: %s", got)
+	}
+	// next's error fails the load, and nothing is committed.
+	stop := errors.New("stop")
+	more := batches(1000, 2, nil)
+	n := 0
+	err = dst.LoadStream(ctx, tb, func() ([]record.Row, error) {
+		if n++; n == 3 {
+			return nil, stop
+		}
+		return more()
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("next's error: %v", err)
+	}
+	if got := state(); got != "1 0" {
+		t.Errorf("after next's error: %s", got)
+	}
+}

@@ -2,6 +2,7 @@ package fullload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -58,55 +59,73 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 			}
 		})
 	}()
-	// One load statement takes the batches that come within CommitEvery
-	// of its start, then commits, and the segment's progress is reported.
-	for {
-		var (
-			rows  int64
-			last  []string
-			start = time.Now()
-			ended bool
-		)
-		err := rl.LoadRawStream(ctx, tr.tgt, func() (*connector.RawBatch, error) {
-			if rows > 0 && time.Since(start) >= job.CommitEvery {
-				return nil, nil
-			}
-			select {
-			case b, ok := <-ch:
-				if !ok {
-					ended = true
-					return nil, nil
-				}
-				rows += int64(b.Rows)
-				if tr.key.ok && b.LastKey != nil {
-					last = rowText(b.LastKey)
-				}
-				return b, nil
-			case <-ctx.Done():
-				return nil, context.Cause(ctx)
-			}
-		})
-		if err == nil && rows > 0 {
-			err = tr.report(ctx, func(ts *dms.TableStats) {
-				ts.FullLoadRows += rows
-				ts.Segments[i].Rows += rows
-				if last != nil {
-					ts.Segments[i].LastKey = last
-				}
-			})
+	err := loadGroups(ctx, job.CommitEvery, ch, func(b *connector.RawBatch) (int64, []string) {
+		if tr.key.ok && b.LastKey != nil {
+			return int64(b.Rows), rowText(b.LastKey)
 		}
-		if err != nil {
-			cancel(err)
-			for range ch {
-			}
-			return err
+		return int64(b.Rows), nil
+	}, func(next func() (*connector.RawBatch, error)) error {
+		return rl.LoadRawStream(ctx, tr.tgt, next)
+	}, func(rows int64, last []string) error {
+		return tr.progress(ctx, i, rows, last)
+	})
+	if err != nil {
+		cancel(err)
+		for range ch {
 		}
-		if ended || rows == 0 {
-			break
-		}
+		return err
 	}
 	if readErr != nil {
 		return fmt.Errorf("read %s: %w", tr.plan.Source.QualifiedName(), readErr)
 	}
 	return tr.report(ctx, func(ts *dms.TableStats) { ts.Segments[i].Done = true })
+}
+
+// loadGroups loads the batches of ch through load: each call takes the
+// batches that come within every of its first (next returns the zero B
+// after them, or at the end of ch), then the rows and last key (size's) of
+// what it committed are reported. A load that takes one batch and returns
+// is a commit per batch.
+func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, size func(B) (int64, []string),
+	load func(next func() (B, error)) error, report func(rows int64, last []string) error) error {
+	for {
+		var (
+			rows  int64
+			last  []string
+			start = time.Now()
+			took  int
+			ended bool
+		)
+		err := load(func() (B, error) {
+			var none B
+			if rows > 0 && time.Since(start) >= every {
+				return none, nil
+			}
+			select {
+			case b, ok := <-ch:
+				if !ok {
+					ended = true
+					return none, nil
+				}
+				took++
+				n, k := size(b)
+				rows += n
+				if k != nil {
+					last = k
+				}
+				return b, nil
+			case <-ctx.Done():
+				return none, context.Cause(ctx)
+			}
+		})
+		if err == nil && rows > 0 {
+			err = report(rows, last)
+		}
+		if err != nil || ended {
+			return err
+		}
+		if took == 0 {
+			return errors.New("a load returned without taking a batch")
+		}
+	}
 }

@@ -422,31 +422,47 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 			}
 		})
 	}()
-	for b := range ch {
-		if err := job.Target.Load(ctx, tr.tgt, b.rows); err != nil {
-			cancel(err)
-			for range ch {
-			}
+	// A target that keeps a load open across batches commits the batches
+	// of CommitEvery at once; others commit each batch.
+	load := func(next func() (batch, error)) error {
+		b, err := next()
+		if err != nil || b.rows == nil {
 			return err
 		}
-		n := int64(len(b.rows))
-		if err := tr.report(ctx, func(ts *dms.TableStats) {
-			ts.FullLoadRows += n
-			ts.Segments[i].Rows += n
-			if b.lastKey != nil {
-				ts.Segments[i].LastKey = b.lastKey
-			}
-		}); err != nil {
-			cancel(err)
-			for range ch {
-			}
-			return err
+		return job.Target.Load(ctx, tr.tgt, b.rows)
+	}
+	if sl, ok := job.Target.(connector.StreamLoader); ok {
+		load = func(next func() (batch, error)) error {
+			return sl.LoadStream(ctx, tr.tgt, func() ([]record.Row, error) {
+				b, err := next()
+				return b.rows, err
+			})
 		}
+	}
+	err := loadGroups(ctx, job.CommitEvery, ch, func(b batch) (int64, []string) { return int64(len(b.rows)), b.lastKey }, load,
+		func(rows int64, last []string) error { return tr.progress(ctx, i, rows, last) })
+	if err != nil {
+		cancel(err)
+		for range ch {
+		}
+		return err
 	}
 	if readErr != nil {
 		return fmt.Errorf("read %s: %w", plan.Source.QualifiedName(), readErr)
 	}
 	return tr.report(ctx, func(ts *dms.TableStats) { ts.Segments[i].Done = true })
+}
+
+// progress records that a commit loaded rows more of segment i, up to the
+// key last (nil: unchanged, or no key).
+func (tr *tableRun) progress(ctx context.Context, i int, rows int64, last []string) error {
+	return tr.report(ctx, func(ts *dms.TableStats) {
+		ts.FullLoadRows += rows
+		ts.Segments[i].Rows += rows
+		if last != nil {
+			ts.Segments[i].LastKey = last
+		}
+	})
 }
 
 func equalCols(a, b []string) bool {
