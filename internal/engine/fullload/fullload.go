@@ -63,8 +63,9 @@ type Job struct {
 	SegmentRows int64
 	// CommitEvery is how long one load statement takes batches before it
 	// commits and the segment's progress is recorded, where the target can
-	// keep a load open across batches (connector.RawLoader; default 1 s).
-	// Elsewhere each batch is its own transaction.
+	// keep a load open across batches (connector.StreamLoader, and
+	// RawLoader's LoadRawStream; default 1 s). Elsewhere each batch is its
+	// own transaction.
 	CommitEvery time.Duration
 }
 

@@ -82,7 +82,7 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 }
 
 // loadGroups loads the batches of ch through load: each call takes the
-// batches that come within every of its first (next returns the zero B
+// batches that come within every of its start (next returns the zero B
 // after them, or at the end of ch), then the rows and last key (size's) of
 // what it committed are reported. A load that takes one batch and returns
 // is a commit per batch.
@@ -98,10 +98,21 @@ func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, si
 		)
 		err := load(func() (B, error) {
 			var none B
-			if rows > 0 && time.Since(start) >= every {
-				return none, nil
+			// Once the load holds rows, it commits at every, even when
+			// the next batch is slow to come.
+			var due <-chan time.Time
+			if rows > 0 {
+				left := every - time.Since(start)
+				if left <= 0 {
+					return none, nil
+				}
+				t := time.NewTimer(left)
+				defer t.Stop()
+				due = t.C
 			}
 			select {
+			case <-due:
+				return none, nil
 			case b, ok := <-ch:
 				if !ok {
 					ended = true
