@@ -518,6 +518,95 @@ func (n *Net[T]) Add(ch Change[T]) {
 	}
 }
 
+// Batch is a batch apply call prepared without a session: its tables, its
+// segments, and the staging rows of each table's net changes.
+type Batch[T Tab] struct {
+	Tabs   []T
+	Segs   []*Segment[T]
+	Staged map[*Net[T]]*Staged
+}
+
+// Prepare resolves the changes of txs (Resolve), folds them into segments
+// of net changes (Segments) and builds the staging rows of each net change
+// that is not applied change by change.
+func Prepare[T Tab](ctx context.Context, e Engine, tables map[string]*connector.TargetTable, txs []*record.Transaction,
+	newTable func(tt *connector.TargetTable) (T, error)) (*Batch[T], error) {
+	changes, tabs, err := Resolve(ctx, e, tables, txs, newTable)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch[T]{Tabs: tabs, Staged: map[*Net[T]]*Staged{}}
+	if len(changes) == 0 {
+		return b, nil
+	}
+	b.Segs = Segments(changes)
+	for _, seg := range b.Segs {
+		for _, n := range seg.Nets {
+			if !n.Transactional {
+				b.Staged[n] = n.Stage()
+			}
+		}
+	}
+	return b, nil
+}
+
+// Staged is a table's net changes as the rows of a staging table: each
+// row holds the table's columns, then an op ("D": a key to delete, "U": a
+// whole final row, "P": a final row with Unchanged values), then, for "P"
+// rows, a mask with a 'u' for each Unchanged column ('-' otherwise). Dels,
+// Whole and Partial count the rows of each op, in that order in Rows.
+type Staged struct {
+	Rows                 []record.Row
+	Dels, Whole, Partial int
+}
+
+// Stage builds the staging rows of n (Final's order for the rows written),
+// all in one backing array.
+func (n *Net[T]) Stage() *Staged {
+	b := n.Tab.base()
+	whole, partial := n.Final()
+	s := &Staged{Dels: len(n.Dels), Whole: len(whole), Partial: len(partial)}
+	total := s.Dels + s.Whole + s.Partial
+	if total == 0 {
+		return s
+	}
+	ncols := len(b.T.Columns)
+	width := ncols + 2
+	vals := make([]any, total*width)
+	s.Rows = make([]record.Row, 0, total)
+	next := func() record.Row {
+		r := record.Row(vals[:width:width])
+		vals = vals[width:]
+		s.Rows = append(s.Rows, r)
+		return r
+	}
+	for _, d := range n.Dels {
+		r := next()
+		for _, k := range b.KeyIdx {
+			r[k] = d[k]
+		}
+		r[ncols] = "D"
+	}
+	for _, w := range whole {
+		r := next()
+		copy(r, w)
+		r[ncols] = "U"
+	}
+	mask := make([]byte, ncols)
+	for _, p := range partial {
+		r := next()
+		for i, v := range p {
+			if v == record.Unchanged {
+				mask[i] = 'u'
+			} else {
+				mask[i], r[i] = '-', v
+			}
+		}
+		r[ncols], r[ncols+1] = "P", string(mask)
+	}
+	return s
+}
+
 // Settle decides the path of a table once the segment is complete: a row
 // with Unchanged values whose key is deleted first has nothing to keep.
 func (n *Net[T]) Settle() {

@@ -50,29 +50,101 @@ import (
 	"github.com/godwit-dms/godwit/internal/record"
 )
 
-var _ connector.ChangeApplier = (*Conn)(nil)
+var (
+	_ connector.ChangeApplier = (*Conn)(nil)
+	_ connector.BatchPreparer = (*Conn)(nil)
+)
 
 // applyMaxRows bounds the rows of one multi-row statement.
 const applyMaxRows = 1000
 
 // ApplyTransactions applies txs in order inside one target transaction.
 func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	return c.apply(ctx, tables, txs, false)
+	changes, tabs, err := c.resolveChanges(ctx, tables, txs)
+	if err != nil || len(changes) == 0 {
+		return err
+	}
+	return c.onSession(ctx, tabs, nil, func(a *myApply) error {
+		return a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
+	})
 }
 
 // ApplyBatch applies the net effect of txs per table and key with
 // set-based statements, in one target transaction.
 func (c *Conn) ApplyBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	return c.apply(ctx, tables, txs, true)
-}
-
-func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction, batch bool) error {
-	pool, err := c.dataDB()
+	b, err := c.prepareBatch(ctx, tables, txs)
 	if err != nil {
 		return err
 	}
-	if len(txs) == 0 {
+	return b.Apply(ctx)
+}
+
+// PrepareBatch implements connector.BatchPreparer: the changes are
+// resolved and folded into net changes, and the staging rows built,
+// without a session.
+func (c *Conn) PrepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (connector.PreparedBatch, error) {
+	return c.prepareBatch(ctx, tables, txs)
+}
+
+// myBatch is a batch prepared for apply (applyplan.Prepare).
+type myBatch struct {
+	c *Conn
+	*applyplan.Batch[*applyTable]
+}
+
+func (c *Conn) prepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (*myBatch, error) {
+	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, c.newApplyTable())
+	if err != nil {
+		return nil, err
+	}
+	return &myBatch{c: c, Batch: b}, nil
+}
+
+// Apply implements connector.PreparedBatch.
+func (b *myBatch) Apply(ctx context.Context) error {
+	if len(b.Segs) == 0 {
 		return nil
+	}
+	return b.c.onSession(ctx, b.Tabs, b.Segs, func(a *myApply) error {
+		return a.runBatch(ctx, b.Segs, b.Staged)
+	})
+}
+
+// resolveChanges resolves the changes of txs against their target tables
+// (applyplan.Resolve), with each table's per-call state as far as it needs
+// no session; onSession completes it.
+func (c *Conn) resolveChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) ([]applyChange, []*applyTable, error) {
+	return applyplan.Resolve(ctx, applyEngine, tables, txs, c.newApplyTable())
+}
+
+// newApplyTable makes the per-call state of each target table of one call,
+// numbered in order of appearance.
+func (c *Conn) newApplyTable() func(tt *connector.TargetTable) (*applyTable, error) {
+	n := 0
+	return func(tt *connector.TargetTable) (*applyTable, error) {
+		t := tt.Target
+		db, err := c.targetDatabase(t)
+		if err != nil {
+			return nil, err
+		}
+		n++
+		tab := &applyTable{index: n, db: db, name: qualified(db, t.Name)}
+		if err := tab.Init(tt, tableLabel(db, t.Name), applyEngine); err != nil {
+			return nil, err
+		}
+		return tab, nil
+	}
+}
+
+// onSession runs run in one transaction on a data session, once tabs are
+// bound to their target tables on it; with segs (batch apply), the
+// staging tables of their net changes are made first, outside the
+// transaction, since some servers refuse CREATE TEMPORARY TABLE inside one
+// (GTID consistency), and dropped after.
+func (c *Conn) onSession(ctx context.Context, tabs []*applyTable, segs []*applySegment, run func(*myApply) error) error {
+	pool, err := c.dataDB()
+	if err != nil {
+		return err
 	}
 	conn, err := pool.Conn(ctx)
 	if err != nil {
@@ -80,17 +152,12 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 	}
 	defer conn.Close()
 	a := &myApply{c: c, conn: conn}
-	changes, _, err := applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
-		return a.newTable(ctx, tt)
-	})
-	if err != nil || len(changes) == 0 {
-		return err
+	for _, tab := range tabs {
+		if err := a.bind(ctx, tab); err != nil {
+			return err
+		}
 	}
-	var segs []*applySegment
-	if batch {
-		// Staging tables are made outside the transaction: some servers
-		// refuse CREATE TEMPORARY TABLE inside one (GTID consistency).
-		segs = applyplan.Segments(changes)
+	if segs != nil {
 		if err := a.createStages(ctx, segs); err != nil {
 			return err
 		}
@@ -100,11 +167,7 @@ func (c *Conn) apply(ctx context.Context, tables map[string]*connector.TargetTab
 		return myApplyError(ctx, "", err)
 	}
 	if a.limit, err = c.insertLimit(ctx, a.tx); err == nil {
-		if batch {
-			err = a.runBatch(ctx, segs)
-		} else {
-			err = a.runOps(ctx, applyplan.Ops(ctx, applyEngine, changes))
-		}
+		err = run(a)
 	}
 	if err != nil {
 		_ = a.tx.Rollback()
@@ -140,24 +203,16 @@ type myApply struct {
 	// stages are the tables with a staging table.
 	stages []*applyTable
 	limit  int // statement size bound
-	ntab   int
 	buf    []byte
 }
 
-func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*applyTable, error) {
-	t := tt.Target
-	db, err := a.c.targetDatabase(t)
+// bind completes tab's state with what the session knows of its target
+// table: the columns' types and whether a unique index is on the key.
+func (a *myApply) bind(ctx context.Context, tab *applyTable) error {
+	t := tab.T
+	types, err := a.c.targetColumns(ctx, tab.db, t.Name)
 	if err != nil {
-		return nil, err
-	}
-	a.ntab++
-	tab := &applyTable{index: a.ntab, db: db, name: qualified(db, t.Name)}
-	if err := tab.Init(tt, tableLabel(db, t.Name), applyEngine); err != nil {
-		return nil, err
-	}
-	types, err := a.c.targetColumns(ctx, db, t.Name)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	tab.cols = make([]encCol, len(t.Columns))
 	tab.decimal = make([]bool, len(t.Columns))
@@ -165,7 +220,7 @@ func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	for i, col := range t.Columns {
 		dt, ok := types[col.Name]
 		if !ok {
-			return nil, fmt.Errorf("%w: column %q is not in the target table %s", ErrUnsupported, col.Name, tab.Label)
+			return fmt.Errorf("%w: column %q is not in the target table %s", ErrUnsupported, col.Name, tab.Label)
 		}
 		tab.cols[i] = encCol{name: col.Name, kind: col.Type.Kind, bit: dt == "bit"}
 		tab.decimal[i] = dt == "decimal"
@@ -173,10 +228,10 @@ func (a *myApply) newTable(ctx context.Context, tt *connector.TargetTable) (*app
 	}
 	if tab.Keyed() {
 		if tab.upsert, err = a.uniqueKey(ctx, tab); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return tab, nil
+	return nil
 }
 
 // uniqueKey reports whether the target table has a unique index on exactly

@@ -82,7 +82,7 @@ func (a *myApply) dropStages() {
 // runBatch applies the segments of a batch: per segment, each table's net
 // changes (or its changes in order, for tables that need it), then the
 // truncates that end the segment.
-func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
+func (a *myApply) runBatch(ctx context.Context, segs []*applySegment, staged map[*applyNet]*applyplan.Staged) error {
 	for _, seg := range segs {
 		var ops []applyOp
 		for _, n := range seg.Nets {
@@ -90,7 +90,7 @@ func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
 				ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
 				continue
 			}
-			if err := a.stage(ctx, n); err != nil {
+			if err := a.stage(ctx, n.Tab, staged[n]); err != nil {
 				return err
 			}
 		}
@@ -107,42 +107,10 @@ func (a *myApply) runBatch(ctx context.Context, segs []*applySegment) error {
 }
 
 // stage applies the net changes of one table through its staging table.
-func (a *myApply) stage(ctx context.Context, n *applyNet) error {
-	tab := n.Tab
-	whole, partial := n.Final()
-	if len(n.Dels)+len(whole)+len(partial) == 0 {
+func (a *myApply) stage(ctx context.Context, tab *applyTable, s *applyplan.Staged) error {
+	if len(s.Rows) == 0 {
 		return nil
 	}
-	ncols := len(tab.cols)
-	rows := make([]record.Row, 0, len(n.Dels)+len(whole)+len(partial))
-	for _, d := range n.Dels {
-		r := make(record.Row, ncols+2)
-		for _, k := range tab.KeyIdx {
-			r[k] = d[k]
-		}
-		r[ncols] = "D"
-		rows = append(rows, r)
-	}
-	for _, w := range whole {
-		r := make(record.Row, ncols+2)
-		copy(r, w)
-		r[ncols] = "U"
-		rows = append(rows, r)
-	}
-	for _, p := range partial {
-		r := make(record.Row, ncols+2)
-		mask := make([]byte, ncols)
-		for i, v := range p {
-			if v == record.Unchanged {
-				mask[i] = 'u'
-			} else {
-				mask[i], r[i] = '-', v
-			}
-		}
-		r[ncols], r[ncols+1] = "P", string(mask)
-		rows = append(rows, r)
-	}
-
 	stage := tab.stage
 	if tab.staged {
 		if _, err := a.tx.ExecContext(ctx, "DELETE FROM "+stage); err != nil {
@@ -154,7 +122,7 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 	encs := append(append([]encCol(nil), tab.cols...),
 		encCol{name: "godwit_op", kind: record.KindString}, encCol{name: "godwit_unchanged", kind: record.KindString})
 	st := &record.Table{Schema: tab.db, Name: fmt.Sprintf("godwit_stage_%d", tab.index)}
-	if err := a.c.load(ctx, a.tx, tab.db, st, encs, rows); err != nil {
+	if err := a.c.load(ctx, a.tx, tab.db, st, encs, s.Rows); err != nil {
 		var re *RowError
 		if errors.As(err, &re) {
 			re.Row = -1 // a row of the staging table, not of the caller's
@@ -171,7 +139,7 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 	}
 	on := strings.Join(match, " AND ")
 	var stmts []string
-	if len(n.Dels) > 0 || !tab.upsert && len(whole) > 0 {
+	if s.Dels > 0 || !tab.upsert && s.Whole > 0 {
 		ops := "'D'"
 		if !tab.upsert {
 			ops += ", 'U'"
@@ -181,14 +149,14 @@ func (a *myApply) stage(ctx context.Context, n *applyNet) error {
 		stmts = append(stmts, "DELETE "+tab.name+" FROM "+tab.name+" JOIN "+stage+" AS s ON "+strings.Join(fullMatch, " AND ")+
 			" WHERE s."+applyStageOp+" IN ("+ops+")")
 	}
-	if len(whole) > 0 {
+	if s.Whole > 0 {
 		sql := "INSERT INTO " + tab.name + " (" + cols + ") SELECT " + cols + " FROM " + stage + " WHERE " + applyStageOp + " = 'U'"
 		if tab.upsert {
 			sql += tab.upsertAction()
 		}
 		stmts = append(stmts, sql)
 	}
-	if len(partial) > 0 {
+	if s.Partial > 0 {
 		var sets []string
 		for i, c := range tab.cols {
 			if tab.IsKey[i] {

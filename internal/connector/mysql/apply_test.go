@@ -574,21 +574,27 @@ func TestApplyConnectionLost(t *testing.T) {
 	applied := applyRetarget(src, db, "lost", true)
 	applyLoaded(t, target, applied)
 	tables := applyTargets(src, applied)
-	// A transform that kills the sessions of the call's user (the
-	// transaction is open by then).
-	killing := map[string]*connector.TargetTable{"src.lost": {Target: applied, Key: []string{"id"}, Transform: func(r record.Row) (record.Row, error) {
-		for _, id := range queryStrings(t, admin, "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", user) {
+	// Row 2 takes a while to insert; meanwhile the sessions of the call's
+	// user are killed (its transaction is open by then).
+	my.Exec(t, db, "CREATE TRIGGER lost_slow BEFORE INSERT ON lost FOR EACH ROW BEGIN IF NEW.id = 2 THEN SET @godwit_test = SLEEP(3); END IF; END")
+	kill := func() {
+		time.Sleep(500 * time.Millisecond)
+		// The trigger runs as its definer, which PROCESSLIST shows as
+		// the session's user: the session is found by what it does.
+		for _, id := range queryStrings(t, admin, "SELECT ID FROM information_schema.PROCESSLIST WHERE STATE = 'User sleep' AND DB = ?", db) {
 			if _, err := admin.Exec("KILL CONNECTION " + id[0]); err != nil {
 				t.Error(err)
 			}
 		}
-		return r, nil
-	}}}
+	}
 	for _, mode := range applyModes {
 		if err := mode.apply(testCtx(t), target, tables, []*record.Transaction{applyTx(applyIns(src, applyKV(1, "a", 1)))}); err != nil {
 			t.Fatal(err)
 		}
-		err := mode.apply(testCtx(t), target, killing, []*record.Transaction{applyTx(applyIns(src, applyKV(2, "b", 2)))})
+		killed := make(chan struct{})
+		go func() { defer close(killed); kill() }()
+		err := mode.apply(testCtx(t), target, tables, []*record.Transaction{applyTx(applyIns(src, applyKV(2, "b", 2)))})
+		<-killed
 		if !errors.Is(err, connector.ErrConnectionLost) || errors.Is(err, connector.ErrRowRejected) {
 			t.Errorf("%s on a killed session: %v", mode.name, err)
 		}

@@ -89,8 +89,14 @@ func (c *Conn) PrepareBatch(ctx context.Context, tables map[string]*connector.Ta
 // (applyplan.Resolve), with each table's per-call state as far as it needs
 // no session; onSession completes it.
 func resolveChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) ([]applyChange, []*applyTable, error) {
+	return applyplan.Resolve(ctx, applyEngine, tables, txs, newApplyTable())
+}
+
+// newApplyTable makes the per-call state of each target table of one call,
+// numbered in order of appearance.
+func newApplyTable() func(tt *connector.TargetTable) (*applyTable, error) {
 	n := 0
-	return applyplan.Resolve(ctx, applyEngine, tables, txs, func(tt *connector.TargetTable) (*applyTable, error) {
+	return func(tt *connector.TargetTable) (*applyTable, error) {
 		n++
 		t := tt.Target
 		tab := &applyTable{index: n, name: quoteTable(t.Schema, t.Name), stmts: map[string]*pgApplyStmt{}}
@@ -98,7 +104,7 @@ func resolveChanges(ctx context.Context, tables map[string]*connector.TargetTabl
 			return nil, err
 		}
 		return tab, nil
-	})
+	}
 }
 
 // onSession runs run on a data session, once tabs are bound to their

@@ -39,61 +39,39 @@ const (
 	applyStageUnchanged = `"godwit$unchanged"`
 )
 
-// pgBatch is a batch prepared for apply: its tables, its segments, and
-// the staging rows of each table's net changes.
+// pgBatch is a batch prepared for apply (applyplan.Prepare).
 type pgBatch struct {
-	c      *Conn
-	tabs   []*applyTable
-	segs   []*applySegment
-	staged map[*applyNet]*stagedNet
-}
-
-// stagedNet is the staging rows of one table's net changes: its deleted
-// keys, then its whole rows, then its partial ones.
-type stagedNet struct {
-	rows                 []record.Row
-	dels, whole, partial int
+	c *Conn
+	*applyplan.Batch[*applyTable]
 }
 
 func (c *Conn) prepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (*pgBatch, error) {
-	changes, tabs, err := resolveChanges(ctx, tables, txs)
+	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, newApplyTable())
 	if err != nil {
 		return nil, err
 	}
-	b := &pgBatch{c: c, tabs: tabs, staged: map[*applyNet]*stagedNet{}}
-	if len(changes) == 0 {
-		return b, nil
-	}
-	b.segs = applyplan.Segments(changes)
-	for _, seg := range b.segs {
-		for _, n := range seg.Nets {
-			if !n.Transactional {
-				b.staged[n] = stageRows(n)
-			}
-		}
-	}
-	return b, nil
+	return &pgBatch{c: c, Batch: b}, nil
 }
 
 // Apply implements connector.PreparedBatch: the segments go in one
 // transaction, per segment each table's net changes (or its changes in
 // order, for tables that need it), then the truncates that end it.
 func (b *pgBatch) Apply(ctx context.Context) error {
-	if len(b.segs) == 0 {
+	if len(b.Segs) == 0 {
 		return nil
 	}
-	return b.c.onSession(ctx, b.tabs, func(a *pgApply) error {
+	return b.c.onSession(ctx, b.Tabs, func(a *pgApply) error {
 		if err := a.queueSQL(ctx, "BEGIN", ""); err != nil {
 			return err
 		}
-		for _, seg := range b.segs {
+		for _, seg := range b.Segs {
 			var ops []applyOp
 			for _, n := range seg.Nets {
 				if n.Transactional {
 					ops = append(ops, applyplan.Ops(ctx, applyEngine, n.Changes)...)
 					continue
 				}
-				if err := a.stage(ctx, n.Tab, b.staged[n]); err != nil {
+				if err := a.stage(ctx, n.Tab, b.Staged[n]); err != nil {
 					return err
 				}
 			}
@@ -113,56 +91,9 @@ func (b *pgBatch) Apply(ctx context.Context) error {
 	})
 }
 
-// stageRows builds the staging rows of n: a row of the table's columns,
-// the op and the mask of Unchanged values, all in one backing array.
-func stageRows(n *applyNet) *stagedNet {
-	tab := n.Tab
-	whole, partial := n.Final()
-	s := &stagedNet{dels: len(n.Dels), whole: len(whole), partial: len(partial)}
-	total := s.dels + s.whole + s.partial
-	if total == 0 {
-		return s
-	}
-	ncols := len(tab.T.Columns)
-	width := ncols + 2
-	vals := make([]any, total*width)
-	s.rows = make([]record.Row, 0, total)
-	next := func() record.Row {
-		r := record.Row(vals[:width:width])
-		vals = vals[width:]
-		s.rows = append(s.rows, r)
-		return r
-	}
-	for _, d := range n.Dels {
-		r := next()
-		for _, k := range tab.KeyIdx {
-			r[k] = d[k]
-		}
-		r[ncols] = "D"
-	}
-	for _, w := range whole {
-		r := next()
-		copy(r, w)
-		r[ncols] = "U"
-	}
-	mask := make([]byte, ncols)
-	for _, p := range partial {
-		r := next()
-		for i, v := range p {
-			if v == record.Unchanged {
-				mask[i] = 'u'
-			} else {
-				mask[i], r[i] = '-', v
-			}
-		}
-		r[ncols], r[ncols+1] = "P", string(mask)
-	}
-	return s
-}
-
 // stage applies the net changes of one table through its staging table.
-func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) error {
-	if len(s.rows) == 0 {
+func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *applyplan.Staged) error {
+	if len(s.Rows) == 0 {
 		return nil
 	}
 	stage := "pg_temp." + quoteIdent(fmt.Sprintf("godwit_stage_%d", tab.index))
@@ -177,7 +108,7 @@ func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) erro
 	} else if err := a.queueSQL(ctx, "TRUNCATE "+stage, tab.name); err != nil {
 		return err
 	}
-	if err := a.copyStage(ctx, tab, cols, s.rows); err != nil {
+	if err := a.copyStage(ctx, tab, cols, s.Rows); err != nil {
 		return err
 	}
 
@@ -187,7 +118,7 @@ func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) erro
 		match[i] = "t." + q + " = s." + q
 	}
 	on := strings.Join(match, " AND ")
-	if s.dels > 0 || !tab.upsert && s.whole > 0 {
+	if s.Dels > 0 || !tab.upsert && s.Whole > 0 {
 		ops := "'D'"
 		if !tab.upsert {
 			ops += ", 'U'"
@@ -197,7 +128,7 @@ func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) erro
 			return err
 		}
 	}
-	if s.whole > 0 {
+	if s.Whole > 0 {
 		sql := "INSERT INTO " + tab.name + " (" + cols + ") SELECT " + cols + " FROM " + stage + " WHERE " + applyStageOp + " = 'U'"
 		if tab.upsert {
 			sql += " ON CONFLICT (" + pgKeyList(tab) + ")" + pgConflictAction(tab)
@@ -206,7 +137,7 @@ func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) erro
 			return err
 		}
 	}
-	if s.partial > 0 {
+	if s.Partial > 0 {
 		var sets []string
 		for i, col := range tab.T.Columns {
 			if tab.IsKey[i] {
@@ -217,7 +148,7 @@ func (a *pgApply) stage(ctx context.Context, tab *applyTable, s *stagedNet) erro
 		}
 		if len(sets) > 0 {
 			err := a.queueSQLExpect(ctx, "UPDATE "+tab.name+" AS t SET "+strings.Join(sets, ", ")+" FROM "+stage+" AS s WHERE s."+applyStageOp+" = 'P' AND "+on,
-				tab.name, int64(s.partial))
+				tab.name, int64(s.Partial))
 			if err != nil {
 				return err
 			}
