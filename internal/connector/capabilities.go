@@ -206,6 +206,16 @@ type PreparedBatch interface {
 	Apply(ctx context.Context) error
 }
 
+// ApplyPrepared is the ApplyBatch of a BatchPreparer: PrepareBatch, then
+// Apply.
+func ApplyPrepared(ctx context.Context, p BatchPreparer, tables map[string]*TargetTable, txs []*record.Transaction) error {
+	b, err := p.PrepareBatch(ctx, tables, txs)
+	if err != nil {
+		return err
+	}
+	return b.Apply(ctx)
+}
+
 // TargetTable says how a source table's changes land on the target.
 type TargetTable struct {
 	Target *record.Table
@@ -251,11 +261,10 @@ type RawSnapshot interface {
 
 // RawLoader is implemented by loaders that take raw batches.
 type RawLoader interface {
-	// LoadRaw writes b into t (columns in t's order, matching the batch) in one transaction.
-	LoadRaw(ctx context.Context, t *record.Table, b *RawBatch) error
-	// LoadRawStream writes the batches next returns, until it returns nil
-	// (or an error, which fails the load), into t in one transaction: one
-	// load statement across batches. next may wait for the next batch.
+	// LoadRawStream writes the batches next returns (columns in t's order,
+	// matching the batches), until it returns nil (or an error, which fails
+	// the load), into t in one transaction: one load statement across
+	// batches. next may wait for the next batch.
 	LoadRawStream(ctx context.Context, t *record.Table, next func() (*RawBatch, error)) error
 }
 

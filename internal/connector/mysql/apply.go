@@ -60,7 +60,7 @@ const applyMaxRows = 1000
 
 // ApplyTransactions applies txs in order inside one target transaction.
 func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	changes, tabs, err := c.resolveChanges(ctx, tables, txs)
+	changes, tabs, err := applyplan.Resolve(ctx, applyEngine, tables, txs, c.newApplyTable())
 	if err != nil || len(changes) == 0 {
 		return err
 	}
@@ -72,32 +72,24 @@ func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connect
 // ApplyBatch applies the net effect of txs per table and key with
 // set-based statements, in one target transaction.
 func (c *Conn) ApplyBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	b, err := c.prepareBatch(ctx, tables, txs)
-	if err != nil {
-		return err
-	}
-	return b.Apply(ctx)
+	return connector.ApplyPrepared(ctx, c, tables, txs)
 }
 
 // PrepareBatch implements connector.BatchPreparer: the changes are
-// resolved and folded into net changes, and the staging rows built,
-// without a session.
+// resolved and folded into net changes, and the staging rows built
+// (applyplan.Prepare), without a session.
 func (c *Conn) PrepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (connector.PreparedBatch, error) {
-	return c.prepareBatch(ctx, tables, txs)
+	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, c.newApplyTable())
+	if err != nil {
+		return nil, err
+	}
+	return &myBatch{c: c, Batch: b}, nil
 }
 
 // myBatch is a batch prepared for apply (applyplan.Prepare).
 type myBatch struct {
 	c *Conn
 	*applyplan.Batch[*applyTable]
-}
-
-func (c *Conn) prepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (*myBatch, error) {
-	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, c.newApplyTable())
-	if err != nil {
-		return nil, err
-	}
-	return &myBatch{c: c, Batch: b}, nil
 }
 
 // Apply implements connector.PreparedBatch.
@@ -110,15 +102,9 @@ func (b *myBatch) Apply(ctx context.Context) error {
 	})
 }
 
-// resolveChanges resolves the changes of txs against their target tables
-// (applyplan.Resolve), with each table's per-call state as far as it needs
-// no session; onSession completes it.
-func (c *Conn) resolveChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) ([]applyChange, []*applyTable, error) {
-	return applyplan.Resolve(ctx, applyEngine, tables, txs, c.newApplyTable())
-}
-
 // newApplyTable makes the per-call state of each target table of one call,
-// numbered in order of appearance.
+// numbered in order of appearance, as far as it needs no session
+// (onSession binds the rest).
 func (c *Conn) newApplyTable() func(tt *connector.TargetTable) (*applyTable, error) {
 	n := 0
 	return func(tt *connector.TargetTable) (*applyTable, error) {

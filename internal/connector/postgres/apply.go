@@ -59,7 +59,7 @@ var (
 
 // ApplyTransactions applies txs in order inside one target transaction.
 func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	changes, tabs, err := resolveChanges(ctx, tables, txs)
+	changes, tabs, err := applyplan.Resolve(ctx, applyEngine, tables, txs, newApplyTable())
 	if err != nil || len(changes) == 0 {
 		return err
 	}
@@ -71,29 +71,23 @@ func (c *Conn) ApplyTransactions(ctx context.Context, tables map[string]*connect
 // ApplyBatch applies the net effect of txs per table and key with
 // set-based statements, in one target transaction.
 func (c *Conn) ApplyBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) error {
-	b, err := c.prepareBatch(ctx, tables, txs)
-	if err != nil {
-		return err
-	}
-	return b.Apply(ctx)
+	return connector.ApplyPrepared(ctx, c, tables, txs)
 }
 
 // PrepareBatch implements connector.BatchPreparer: the changes are
-// resolved and folded into net changes, and the staging rows built,
-// without a session.
+// resolved and folded into net changes, and the staging rows built
+// (applyplan.Prepare), without a session.
 func (c *Conn) PrepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (connector.PreparedBatch, error) {
-	return c.prepareBatch(ctx, tables, txs)
-}
-
-// resolveChanges resolves the changes of txs against their target tables
-// (applyplan.Resolve), with each table's per-call state as far as it needs
-// no session; onSession completes it.
-func resolveChanges(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) ([]applyChange, []*applyTable, error) {
-	return applyplan.Resolve(ctx, applyEngine, tables, txs, newApplyTable())
+	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, newApplyTable())
+	if err != nil {
+		return nil, err
+	}
+	return &pgBatch{c: c, Batch: b}, nil
 }
 
 // newApplyTable makes the per-call state of each target table of one call,
-// numbered in order of appearance.
+// numbered in order of appearance, as far as it needs no session
+// (onSession binds the rest).
 func newApplyTable() func(tt *connector.TargetTable) (*applyTable, error) {
 	n := 0
 	return func(tt *connector.TargetTable) (*applyTable, error) {

@@ -28,7 +28,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/connector/applyplan"
 	"github.com/godwit-dms/godwit/internal/record"
 )
@@ -43,14 +42,6 @@ const (
 type pgBatch struct {
 	c *Conn
 	*applyplan.Batch[*applyTable]
-}
-
-func (c *Conn) prepareBatch(ctx context.Context, tables map[string]*connector.TargetTable, txs []*record.Transaction) (*pgBatch, error) {
-	b, err := applyplan.Prepare(ctx, applyEngine, tables, txs, newApplyTable())
-	if err != nil {
-		return nil, err
-	}
-	return &pgBatch{c: c, Batch: b}, nil
 }
 
 // Apply implements connector.PreparedBatch: the segments go in one

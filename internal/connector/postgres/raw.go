@@ -368,9 +368,9 @@ func (s *rawStream) Read(p []byte) (int, error) {
 	}
 }
 
-// copyChunks is a COPY stream in parts (a raw batch between its header
-// and trailer); as an io.Reader it reads them in order,
-// each Read filling as much of p as the parts allow.
+// copyChunks is a COPY stream in parts (the header, raw batches, the
+// trailer); as an io.Reader it reads them in order, each Read filling as
+// much of p as the parts allow.
 type copyChunks struct {
 	bufs [][]byte
 	i    int

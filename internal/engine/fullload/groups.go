@@ -1,0 +1,67 @@
+package fullload
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// loadGroups loads the batches of ch through load: each call takes the
+// batches that come within every of its start (next returns the zero B
+// after them, or at the end of ch), then the rows and last key (size's) of
+// what it committed are reported. A load that takes one batch and returns
+// is a commit per batch.
+func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, size func(B) (int64, []string),
+	load func(next func() (B, error)) error, report func(rows int64, last []string) error) error {
+	for {
+		var (
+			rows  int64
+			last  []string
+			start = time.Now()
+			took  int
+			ended bool
+		)
+		err := load(func() (B, error) {
+			var none B
+			// Once the load holds rows, it commits at every, even when
+			// the next batch is slow to come.
+			var due <-chan time.Time
+			if rows > 0 {
+				left := every - time.Since(start)
+				if left <= 0 {
+					return none, nil
+				}
+				t := time.NewTimer(left)
+				defer t.Stop()
+				due = t.C
+			}
+			select {
+			case <-due:
+				return none, nil
+			case b, ok := <-ch:
+				if !ok {
+					ended = true
+					return none, nil
+				}
+				took++
+				n, k := size(b)
+				rows += n
+				if k != nil {
+					last = k
+				}
+				return b, nil
+			case <-ctx.Done():
+				return none, context.Cause(ctx)
+			}
+		})
+		if err == nil && rows > 0 {
+			err = report(rows, last)
+		}
+		if err != nil || ended {
+			return err
+		}
+		if took == 0 {
+			return errors.New("a load returned without taking a batch")
+		}
+	}
+}
