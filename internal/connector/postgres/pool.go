@@ -32,16 +32,19 @@ var sessionParams = map[string]string{
 	"idle_in_transaction_session_timeout": "0",
 }
 
-// openSession connects a data session: like connect, with sessionParams.
-// A failure that a retry may cure (network, server starting or full) wraps
-// ErrConnectionLost.
-func openSession(ctx context.Context, c *Conn) (*pgx.Conn, error) {
+// openSession connects a data session: like connect, with sessionParams,
+// its reads through g when g is not nil. A failure that a retry may cure
+// (network, server starting or full) wraps ErrConnectionLost.
+func openSession(ctx context.Context, c *Conn, g *gather) (*pgx.Conn, error) {
 	cc, err := connConfig(c.cfg, c.dialer, c.cfg.SSLMode)
 	if err != nil {
 		return nil, err
 	}
 	for k, v := range sessionParams {
 		cc.RuntimeParams[k] = v
+	}
+	if g != nil {
+		cc.BuildFrontend = g.frontend
 	}
 	pg, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
@@ -87,7 +90,7 @@ func (p *pool) acquire(ctx context.Context, c *Conn) (*pgx.Conn, error) {
 		}
 	}
 	p.mu.Unlock()
-	return openSession(ctx, c)
+	return openSession(ctx, c, nil)
 }
 
 // release gives a session back; a broken one, one left in a transaction,

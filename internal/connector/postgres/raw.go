@@ -98,7 +98,7 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 		fnErr = fn(b)
 		return fnErr
 	}
-	_, err = pg.PgConn().CopyTo(ctx, sp, q)
+	err = s.copyTo(ctx, pg, sp, q)
 	if fnErr != nil {
 		return fnErr
 	}

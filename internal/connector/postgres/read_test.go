@@ -365,3 +365,40 @@ func TestReadBoundedMemory(t *testing.T) {
 		t.Errorf("the heap grew by %d MiB reading the table", growth>>20)
 	}
 }
+
+// A snapshot session's reads are gathered while a COPY streams rows
+// (ReadRaw, Read), and only then: its other statements are not delayed.
+func TestSnapshotGathersCopies(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE g (id bigint PRIMARY KEY, body text)`,
+		`INSERT INTO g SELECT n, repeat(md5(n::text), 4) FROM generate_series(1, 20000) n`)
+	c := open(t, pg, db, connector.RoleSource)
+	tb := sourceTable(t, c, "public", "g")
+	snap := snapshot(t, c, 1)
+	ps := snap.(*postgres.Snapshot)
+
+	rows := 0
+	for _, b := range rawAll(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}}) {
+		rows += b.Rows
+	}
+	afterRaw, on := postgres.SnapshotGathering(ps)
+	if rows != 20000 || afterRaw == 0 || on {
+		t.Fatalf("ReadRaw: %d rows, %d pauses, still gathering %v; want 20000 rows, pauses, not gathering", rows, afterRaw, on)
+	}
+	if _, err := snap.SplitPoints(testCtx(t), tb, []string{"id"}, 4); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := postgres.SnapshotGathering(ps); p != afterRaw {
+		t.Errorf("SplitPoints paused %d times; only COPYs of rows gather", p-afterRaw)
+	}
+	rows = 0
+	err := snap.Read(testCtx(t), &connector.ReadRequest{Table: tb}, func(r []record.Row) error { rows += len(r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterRead, on := postgres.SnapshotGathering(ps)
+	if rows != 20000 || afterRead == afterRaw || on {
+		t.Errorf("Read: %d rows, %d pauses, still gathering %v; want 20000 rows, pauses, not gathering", rows, afterRead-afterRaw, on)
+	}
+}

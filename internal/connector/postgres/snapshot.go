@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/bits"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func (c *Conn) openSnapshot(ctx context.Context, join string, sessions int) (*Sn
 	if sessions < 1 {
 		sessions = 1
 	}
-	coord, err := openSession(ctx, c)
+	coord, err := openSession(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,8 @@ func (s *Snapshot) acquire(ctx context.Context) (*pgx.Conn, error) {
 		}
 	}
 	s.mu.Unlock()
-	pg, err := openSession(ctx, s.c)
+	g := newGather()
+	pg, err := openSession(ctx, s.c, g)
 	if err == nil {
 		err = pg.PgConn().Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '"+s.id+"'").Close()
 		if err != nil {
@@ -135,7 +137,22 @@ func (s *Snapshot) acquire(ctx context.Context) (*pgx.Conn, error) {
 		<-s.slots
 		return nil, err
 	}
+	pg.PgConn().CustomData()[gatherKey] = g
 	return pg, nil
+}
+
+// gatherKey holds a snapshot session's reader in its CustomData.
+const gatherKey = "godwit gather"
+
+// copyTo runs a COPY TO on a session of the snapshot, its reads gathered
+// while the rows stream.
+func (s *Snapshot) copyTo(ctx context.Context, pg *pgx.Conn, w io.Writer, q string) error {
+	if g, ok := pg.PgConn().CustomData()[gatherKey].(*gather); ok {
+		g.on.Store(true)
+		defer g.on.Store(false)
+	}
+	_, err := pg.PgConn().CopyTo(ctx, w, q)
+	return err
 }
 
 // release gives a session back; one that broke or left its transaction is
@@ -221,7 +238,7 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 		fnErr = fn(rows)
 		return fnErr
 	})
-	_, err = pg.PgConn().CopyTo(ctx, cr, q)
+	err = s.copyTo(ctx, pg, cr, q)
 	if fnErr != nil {
 		return fnErr
 	}

@@ -30,17 +30,18 @@ func (r *piecesReader) Read(p []byte) (int, error) {
 	return copy(p, r.pieces[i]), nil
 }
 
-// The replication reader passes every byte and error through, pausing
+// A gathering reader passes every byte and error through, pausing
 // only after a read that found little.
-func TestCDCGatherPausesAfterSmallReads(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), cdcSmallRead)
+func TestGatherPausesAfterSmallReads(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), gatherSmall)
 	src := &piecesReader{
 		pieces: [][]byte{[]byte("ab"), big, []byte("c"), nil, []byte("d"), big, big},
 		errs:   map[int]error{3: os.ErrDeadlineExceeded},
 	}
-	g := &cdcGather{r: src, pause: func() { src.paused = true }}
+	g := &gather{r: src, pause: func() { src.paused = true }}
+	g.on.Store(true)
 	var got []byte
-	buf := make([]byte, 2*cdcSmallRead)
+	buf := make([]byte, 2*gatherSmall)
 	var errs []error
 	for {
 		n, err := g.Read(buf)
@@ -70,5 +71,25 @@ func TestCDCGatherPausesAfterSmallReads(t *testing.T) {
 		if src.log[i] != wantLog[i] {
 			t.Errorf("read %d: paused before it = %v, want %v", i, src.log[i], wantLog[i])
 		}
+	}
+}
+
+// A reader that is off passes reads through without pausing.
+func TestGatherOffDoesNotPause(t *testing.T) {
+	src := &piecesReader{pieces: [][]byte{[]byte("a"), []byte("b"), []byte("c")}}
+	g := &gather{r: src, pause: func() { src.paused = true }}
+	buf := make([]byte, 16)
+	for {
+		if _, err := g.Read(buf); err != nil {
+			break
+		}
+	}
+	for i, p := range src.log {
+		if p {
+			t.Errorf("read %d came after a pause", i)
+		}
+	}
+	if g.paused != 0 {
+		t.Errorf("%d pauses", g.paused)
 	}
 }
