@@ -12,7 +12,7 @@ import (
 // and an md5 over the md5 of each row's text. Data validation compares the
 // digests of both sides and reads the rows only where they differ.
 func (s *Snapshot) PartitionChecksum(ctx context.Context, t *record.Table, cols []string, r *record.Range) (string, int64, error) {
-	pg, err := s.acquire(ctx)
+	pg, err := s.acquireTable(ctx, t)
 	if err != nil {
 		return "", 0, err
 	}

@@ -52,6 +52,8 @@ const (
 	sqlstateCrashShutdown        = "57P02"
 	sqlstateUniqueViolation      = "23505"
 	sqlstateDuplicateSchema      = "42P06"
+	sqlstateLockNotAvailable     = "55P03" // lock_timeout, NOWAIT
+	sqlstateReadOnlyTransaction  = "25006"
 
 	sqlstateClassConnection = "08" // connection exception
 	sqlstateClassData       = "22" // data exception

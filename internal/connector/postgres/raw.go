@@ -73,7 +73,7 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
 	}
-	pg, err := s.acquire(ctx)
+	pg, err := s.acquireTable(ctx, req.Table)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,6 +30,8 @@ type Snapshot struct {
 
 	mu     sync.Mutex
 	idle   []*pgx.Conn
+	held   map[*pgx.Conn][]string // tables whose lock each session holds (acquireTable)
+	noLock atomic.Bool            // the server refuses LOCK TABLE in a read-only transaction
 	rels   map[[2]string]*relation
 	closed bool
 }
@@ -80,7 +83,8 @@ func (c *Conn) openSnapshot(ctx context.Context, join string, sessions int) (*Sn
 		closeQuietly(coord)
 		return nil, fmt.Errorf("%w: the server exported snapshot %q", ErrBadValue, id)
 	}
-	return &Snapshot{c: c, id: id, coord: coord, slots: make(chan struct{}, sessions), rels: map[[2]string]*relation{}}, nil
+	return &Snapshot{c: c, id: id, coord: coord, slots: make(chan struct{}, sessions), rels: map[[2]string]*relation{},
+		held: map[*pgx.Conn][]string{}}, nil
 }
 
 // validSnapshotName accepts what pg_export_snapshot returns
@@ -168,6 +172,7 @@ func (s *Snapshot) release(pg *pgx.Conn) {
 		s.mu.Unlock()
 		return
 	}
+	delete(s.held, pg)
 	s.mu.Unlock()
 	closeQuietly(pg)
 }
@@ -216,7 +221,7 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
 	}
-	pg, err := s.acquire(ctx)
+	pg, err := s.acquireTable(ctx, req.Table)
 	if err != nil {
 		return err
 	}
@@ -334,7 +339,7 @@ func (s *Snapshot) SplitPoints(ctx context.Context, t *record.Table, cols []stri
 	if n < 2 || len(cols) == 0 {
 		return nil, nil
 	}
-	pg, err := s.acquire(ctx)
+	pg, err := s.acquireTable(ctx, t)
 	if err != nil {
 		return nil, err
 	}
