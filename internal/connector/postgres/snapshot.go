@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -108,26 +110,73 @@ func (s *Snapshot) ID() string { return s.id }
 // acquire waits for a free session slot and returns a session inside the
 // snapshot.
 func (s *Snapshot) acquire(ctx context.Context) (*pgx.Conn, error) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		<-s.slots
-		return nil, ErrSnapshotClosed
-	}
-	for len(s.idle) > 0 {
-		pg := s.idle[len(s.idle)-1]
-		s.idle = s.idle[:len(s.idle)-1]
-		if !pg.IsClosed() {
+	return s.acquireHolding(ctx, "")
+}
+
+// acquireHolding is acquire that, when a session of the snapshot holds the
+// lock of table (quoted name; "" for none), waits for that session to be
+// free and returns it.
+func (s *Snapshot) acquireHolding(ctx context.Context, table string) (*pgx.Conn, error) {
+	for {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.mu.Lock()
+		if s.closed {
 			s.mu.Unlock()
+			<-s.slots
+			return nil, ErrSnapshotClosed
+		}
+		pg, wait := s.takeIdle(table)
+		s.mu.Unlock()
+		if pg != nil {
 			return pg, nil
 		}
+		if !wait {
+			return s.openInSnapshot(ctx)
+		}
+		<-s.slots
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
-	s.mu.Unlock()
+}
+
+// takeIdle takes an idle session (under mu): the last one, or with table
+// one that holds table's lock. It drops idle sessions that broke. wait says
+// that a busy session holds table and none of the idle ones does.
+func (s *Snapshot) takeIdle(table string) (pg *pgx.Conn, wait bool) {
+	s.idle = slices.DeleteFunc(s.idle, func(pg *pgx.Conn) bool {
+		if pg.IsClosed() {
+			delete(s.held, pg)
+			return true
+		}
+		return false
+	})
+	if table != "" && s.heldBy(nil, table) {
+		i := slices.IndexFunc(s.idle, func(pg *pgx.Conn) bool { return slices.Contains(s.held[pg], table) })
+		if i < 0 {
+			return nil, true
+		}
+		pg = s.idle[i]
+		s.idle = slices.Delete(s.idle, i, i+1)
+		return pg, false
+	}
+	if len(s.idle) == 0 {
+		return nil, false
+	}
+	pg = s.idle[len(s.idle)-1]
+	s.idle = s.idle[:len(s.idle)-1]
+	return pg, false
+}
+
+// openInSnapshot opens a session in the snapshot, in the slot the caller
+// took (given back on failure).
+func (s *Snapshot) openInSnapshot(ctx context.Context) (*pgx.Conn, error) {
 	g := newGather()
 	pg, err := openSession(ctx, s.c, g)
 	if err == nil {
@@ -163,11 +212,8 @@ func (s *Snapshot) copyTo(ctx context.Context, pg *pgx.Conn, w io.Writer, q stri
 // closed (the next acquire opens a new one in the snapshot).
 func (s *Snapshot) release(pg *pgx.Conn) {
 	defer func() { <-s.slots }()
-	if pg.IsClosed() {
-		return
-	}
 	s.mu.Lock()
-	if !s.closed && pg.PgConn().TxStatus() == 'T' {
+	if !pg.IsClosed() && !s.closed && pg.PgConn().TxStatus() == 'T' {
 		s.idle = append(s.idle, pg)
 		s.mu.Unlock()
 		return

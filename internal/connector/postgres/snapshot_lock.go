@@ -47,12 +47,10 @@ func (s *Snapshot) acquireTable(ctx context.Context, t *record.Table) (*pgx.Conn
 			return pg, nil
 		}
 		readOnly := isSQLState(err, sqlstateReadOnlyTransaction)
-		if !readOnly && !isSQLState(err, sqlstateLockNotAvailable) || ctx.Err() != nil {
-			err = classify(ctx, pg, "locking "+name+" for reading", err)
-			s.release(pg)
-			return nil, err
+		if (readOnly || isSQLState(err, sqlstateLockNotAvailable)) && ctx.Err() == nil {
+			err = pg.PgConn().Exec(ctx, "ROLLBACK TO SAVEPOINT godwit_lock; RELEASE SAVEPOINT godwit_lock").Close()
 		}
-		if err := pg.PgConn().Exec(ctx, "ROLLBACK TO SAVEPOINT godwit_lock; RELEASE SAVEPOINT godwit_lock").Close(); err != nil {
+		if err != nil {
 			err = classify(ctx, pg, "locking "+name+" for reading", err)
 			s.release(pg)
 			return nil, err
@@ -63,13 +61,16 @@ func (s *Snapshot) acquireTable(ctx context.Context, t *record.Table) (*pgx.Conn
 			s.noLock.Store(true)
 			return pg, nil
 		}
-		if !s.heldElsewhere(pg, name) {
+		s.mu.Lock()
+		elsewhere := s.heldBy(pg, name)
+		s.mu.Unlock()
+		if !elsewhere {
 			continue
 		}
 		slog.InfoContext(ctx, "postgres snapshot: a statement waits for this snapshot's hold on a table; reading it on the session that holds it",
 			"table", name)
 		s.release(pg)
-		if pg, err = s.acquireHolder(ctx, name); err != nil {
+		if pg, err = s.acquireHolding(ctx, name); err != nil {
 			return nil, err
 		}
 	}
@@ -82,44 +83,12 @@ func (s *Snapshot) holds(pg *pgx.Conn, name string) bool {
 	return slices.Contains(s.held[pg], name)
 }
 
-// heldElsewhere reports whether a session other than pg holds name.
-func (s *Snapshot) heldElsewhere(pg *pgx.Conn, name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// heldBy reports (under mu) whether a session other than pg holds name.
+func (s *Snapshot) heldBy(pg *pgx.Conn, name string) bool {
 	for other, names := range s.held {
 		if other != pg && slices.Contains(names, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// acquireHolder waits for a session that holds name to be idle and takes
-// it; when no session holds name any more (the holder broke), it takes any.
-func (s *Snapshot) acquireHolder(ctx context.Context, name string) (*pgx.Conn, error) {
-	for {
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		s.mu.Lock()
-		for i, pg := range s.idle {
-			if slices.Contains(s.held[pg], name) && !pg.IsClosed() {
-				s.idle = append(s.idle[:i], s.idle[i+1:]...)
-				s.mu.Unlock()
-				return pg, nil
-			}
-		}
-		s.mu.Unlock()
-		<-s.slots
-		if !s.heldElsewhere(nil, name) {
-			return s.acquire(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
 }
