@@ -58,6 +58,14 @@ type ReadRequest struct {
 	// LOBMaxBytes truncates LOB values to this many bytes (limited LOB
 	// mode); 0 = no truncation.
 	LOBMaxBytes int
+	// StorageOrder lets ReadRaw deliver the rows of a whole-table read
+	// (no Range, no After) in the order the table stores them instead of
+	// OrderBy's, when the engine can read that way more cheaply (a
+	// sequential scan instead of a walk of the key's index). Batches read
+	// so say where their last row is stored (RawBatch.Position); whether a
+	// read in key order can take over from there is for a
+	// StorageOrderChecker to say. A reader that does not do it ignores it.
+	StorageOrder bool
 }
 
 // TablePrep is the target's TargetTablePrepMode.
@@ -250,6 +258,22 @@ type RawBatch struct {
 	Data    []byte // the rows' bytes (for PostgreSQL: binary COPY tuples, no header/trailer)
 	Rows    int
 	LastKey record.Row // the values of the request's OrderBy columns in the batch's last row (canonical values)
+	// Position is where the batch's last row is stored, when the rows come
+	// in storage order (ReadRequest.StorageOrder); "" when they come in
+	// OrderBy order. It is opaque, for StorageOrderChecker.
+	Position string
+}
+
+// StorageOrderChecker is implemented by snapshots whose ReadRaw honours
+// ReadRequest.StorageOrder.
+type StorageOrderChecker interface {
+	// KeysOrderedThrough reports whether, in the snapshot, every row of t
+	// stored up to pos (a RawBatch's Position) has a key (the columns key)
+	// at most last, and every row stored after pos a key greater than last.
+	// Then a read in storage order that delivered the rows up to pos has
+	// delivered exactly the rows whose keys are at most last, and a read in
+	// key order can go on after last. It reads the table once.
+	KeysOrderedThrough(ctx context.Context, t *record.Table, key []string, last record.Row, pos string) (bool, error)
 }
 
 // RawSnapshot is implemented by snapshots that can read raw batches.

@@ -174,8 +174,13 @@ type SegmentProgress struct {
 	To      []string `json:",omitempty"` // exclusive upper bound
 	Columns []string
 	LastKey []string `json:",omitempty"` // last source key committed on the target
-	Rows    int64
-	Done    bool
+	// Position is where LastKey's row is stored on the source, while the
+	// segment is read in storage order (connector.RawBatch.Position): then
+	// LastKey is a place to go on from only once the source has confirmed
+	// that the rows came in key order (connector.StorageOrderChecker).
+	Position string `json:",omitempty"`
+	Rows     int64
+	Done     bool
 }
 
 // TableStatsID is the store key of a table's statistics within a task.

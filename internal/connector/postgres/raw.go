@@ -82,12 +82,21 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	if err != nil {
 		return classify(ctx, pg, "reading the table's columns", err)
 	}
-	q, sp, plans, err := rawQuery(rel, req)
+	storage := storageOrderFits(rel, req)
+	q, sp, plans, err := rawQuery(rel, req, storage)
 	if err != nil {
 		return err
 	}
 	if err := checkBinaryIO(ctx, pg, plans); err != nil {
 		return classify(ctx, pg, "checking the binary I/O of "+quoteTable(rel.table.Schema, rel.table.Name), err)
+	}
+	if storage {
+		// The scan must go from the first page to the last: not joined
+		// to another scan of the table where that one is, and not split
+		// among parallel workers.
+		if err := pg.PgConn().Exec(ctx, "SET LOCAL synchronize_seqscans = off; SET LOCAL max_parallel_workers_per_gather = 0").Close(); err != nil {
+			return classify(ctx, pg, "setting up a read in storage order", err)
+		}
 	}
 	sp.batchRows = req.BatchRows
 	if sp.batchRows <= 0 {
@@ -109,9 +118,10 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 }
 
 // rawQuery builds the COPY of a raw read: the columns as they are, then
-// the key columns the tuples lack in the form Read decodes, and the
-// splitter that cuts the stream into batches.
-func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, []*colPlan, error) {
+// the key columns the tuples lack in the form Read decodes (and with
+// storage, the rows' ctid instead of an ORDER BY), and the splitter that
+// cuts the stream into batches.
+func rawQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, *rawSplitter, []*colPlan, error) {
 	names := req.Columns
 	if len(names) == 0 {
 		names = make([]string, len(rel.plans))
@@ -171,6 +181,10 @@ func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, 
 		}
 		sp.keys = newCopyReader(keyFields, 0, nil)
 	}
+	if storage {
+		sp.posField = len(list)
+		list = append(list, `ctid AS "godwit raw position"`)
+	}
 	sp.nfields = len(list)
 	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
 	if err != nil {
@@ -182,7 +196,7 @@ func rawQuery(rel *relation, req *connector.ReadRequest) (string, *rawSplitter, 
 	b.WriteString(" FROM ")
 	b.WriteString(rel.from())
 	b.WriteString(where)
-	if len(req.OrderBy) > 0 {
+	if len(req.OrderBy) > 0 && !storage {
 		b.WriteString(" ORDER BY ")
 		for i, c := range req.OrderBy {
 			if i > 0 {

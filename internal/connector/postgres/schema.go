@@ -64,6 +64,9 @@ type relation struct {
 	// children (listed as tables of their own) are not read twice. A
 	// partitioned table is read whole.
 	only bool
+	// plain: an ordinary table (relkind r), whose rows have a place
+	// (ctid) that no other row of the relation has within a snapshot.
+	plain bool
 }
 
 // from is the FROM item that reads the relation's own rows.
@@ -127,6 +130,7 @@ WHERE c.oid = pg_catalog.to_regclass($1)`
 			return nil, err
 		}
 		r.only = kind != "p"
+		r.plain = kind == "r"
 		r.table.RowsEstimate = int64(tuples)
 		rels = append(rels, r)
 		byOID[r.oid] = r

@@ -6,17 +6,24 @@ import (
 	"time"
 )
 
+// mark is where a batch ends: its last row's key (nil: none, or
+// unchanged) and, for a read in storage order, its place on the source.
+type mark struct {
+	key []string
+	pos string
+}
+
 // loadGroups loads the batches of ch through load: each call takes the
 // batches that come within every of its start (next returns the zero B
-// after them, or at the end of ch), then the rows and last key (size's) of
-// what it committed are reported. A load that takes one batch and returns
-// is a commit per batch.
-func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, size func(B) (int64, []string),
-	load func(next func() (B, error)) error, report func(rows int64, last []string) error) error {
+// after them, or at the end of ch), then the rows and the last mark
+// (size's) of what it committed are reported. A load that takes one batch
+// and returns is a commit per batch.
+func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, size func(B) (int64, mark),
+	load func(next func() (B, error)) error, report func(rows int64, last mark) error) error {
 	for {
 		var (
 			rows  int64
-			last  []string
+			last  mark
 			start = time.Now()
 			took  int
 			ended bool
@@ -44,10 +51,10 @@ func loadGroups[B any](ctx context.Context, every time.Duration, ch <-chan B, si
 					return none, nil
 				}
 				took++
-				n, k := size(b)
+				n, m := size(b)
 				rows += n
-				if k != nil {
-					last = k
+				if m.key != nil {
+					last = m
 				}
 				return b, nil
 			case <-ctx.Done():

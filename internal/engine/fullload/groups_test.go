@@ -27,7 +27,7 @@ func takeAll(got *[][]int) func(next func() (int, error)) error {
 	}
 }
 
-func size(b int) (int64, []string) { return int64(b), []string{fmt.Sprint(b)} }
+func size(b int) (int64, mark) { return int64(b), mark{key: []string{fmt.Sprint(b)}} }
 
 // loadGroups gives one load the batches that come within its interval, and
 // reports each load's rows and last key after it; a load that takes one
@@ -44,8 +44,8 @@ func TestLoadGroups(t *testing.T) {
 	}
 	var groups [][]int
 	var reports []string
-	report := func(rows int64, last []string) error {
-		reports = append(reports, fmt.Sprint(rows, last))
+	report := func(rows int64, last mark) error {
+		reports = append(reports, fmt.Sprint(rows, last.key))
 		return nil
 	}
 	if err := loadGroups(ctx, time.Hour, queued(1, 2, 3, 4), size, takeAll(&groups), report); err != nil {
@@ -78,7 +78,7 @@ func TestLoadGroups(t *testing.T) {
 		}
 		ch <- 2
 	}()
-	err := loadGroups(ctx, 20*time.Millisecond, ch, size, takeAll(&groups), func(rows int64, last []string) error {
+	err := loadGroups(ctx, 20*time.Millisecond, ch, size, takeAll(&groups), func(rows int64, last mark) error {
 		if len(reports) == 0 {
 			close(reported)
 		}

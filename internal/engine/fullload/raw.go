@@ -37,11 +37,23 @@ func (r *runner) rawEligible(plan *mapping.TablePlan) bool {
 	return true
 }
 
-// rawSegment is segment's loop on the raw path.
-func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest) error {
+// rawSegment is segment's loop on the raw path. With storage the rows
+// may come in storage order (ReadRequest.StorageOrder); a segment that
+// ends before its last row then settles where it can go on from.
+func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest, storage bool) (err error) {
 	job := tr.r.job
 	rs := tr.r.snap.(connector.RawSnapshot)
 	rl := job.Target.(connector.RawLoader)
+	if _, ok := tr.r.snap.(connector.StorageOrderChecker); storage && ok {
+		cp := *req
+		cp.StorageOrder = true
+		req = &cp
+		defer func() {
+			if err != nil {
+				tr.settle(ctx, i)
+			}
+		}()
+	}
 	ch := make(chan *connector.RawBatch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -57,14 +69,14 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 			}
 		})
 	}()
-	err := loadGroups(ctx, job.CommitEvery, ch, func(b *connector.RawBatch) (int64, []string) {
+	err = loadGroups(ctx, job.CommitEvery, ch, func(b *connector.RawBatch) (int64, mark) {
 		if tr.key.ok && b.LastKey != nil {
-			return int64(b.Rows), rowText(b.LastKey)
+			return int64(b.Rows), mark{key: rowText(b.LastKey), pos: b.Position}
 		}
-		return int64(b.Rows), nil
+		return int64(b.Rows), mark{}
 	}, func(next func() (*connector.RawBatch, error)) error {
 		return rl.LoadRawStream(ctx, tr.tgt, next)
-	}, func(rows int64, last []string) error {
+	}, func(rows int64, last mark) error {
 		return tr.progress(ctx, i, rows, last)
 	})
 	if err != nil {
@@ -76,5 +88,8 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 	if readErr != nil {
 		return fmt.Errorf("read %s: %w", tr.plan.Source.QualifiedName(), readErr)
 	}
-	return tr.report(ctx, func(ts *dms.TableStats) { ts.Segments[i].Done = true })
+	return tr.report(ctx, func(ts *dms.TableStats) {
+		ts.Segments[i].Done = true
+		ts.Segments[i].Position = ""
+	})
 }

@@ -188,6 +188,14 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		segs = append(segs, prev.Segments...)
 		tr.ts.FullLoadRows = prev.FullLoadRows
 		tr.ts.FullLoadStartTime = prev.FullLoadStartTime
+		tr.ts.Segments = segs
+		for k := range segs {
+			// Read in storage order and never settled (the process died):
+			// nothing says where the segment can go on from.
+			if segs[k].Position != "" && !segs[k].Done {
+				restart(tr.ts, k)
+			}
+		}
 		log.Info("resuming table load", "rows_already_loaded", prev.FullLoadRows, "segments", len(segs))
 	} else {
 		if files && unfinished {
@@ -388,7 +396,8 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 	}
 
 	if tr.raw.Load() {
-		err := tr.rawSegment(ctx, i, req)
+		// A read of a whole table from its start may come in storage order.
+		err := tr.rawSegment(ctx, i, req, keyed && req.Range == nil)
 		if !errors.Is(err, errors.ErrUnsupported) {
 			return err
 		}
@@ -450,8 +459,8 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 			})
 		}
 	}
-	err := loadGroups(ctx, job.CommitEvery, ch, func(b batch) (int64, []string) { return int64(len(b.rows)), b.lastKey }, load,
-		func(rows int64, last []string) error { return tr.progress(ctx, i, rows, last) })
+	err := loadGroups(ctx, job.CommitEvery, ch, func(b batch) (int64, mark) { return int64(len(b.rows)), mark{key: b.lastKey} }, load,
+		func(rows int64, last mark) error { return tr.progress(ctx, i, rows, last) })
 	if err != nil {
 		cancel(err)
 		for range ch {
@@ -465,15 +474,63 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 }
 
 // progress records that a commit loaded rows more of segment i, up to the
-// key last (nil: unchanged, or no key).
-func (tr *tableRun) progress(ctx context.Context, i int, rows int64, last []string) error {
+// mark last (its key nil: unchanged, or no key).
+func (tr *tableRun) progress(ctx context.Context, i int, rows int64, last mark) error {
 	return tr.report(ctx, func(ts *dms.TableStats) {
 		ts.FullLoadRows += rows
 		ts.Segments[i].Rows += rows
-		if last != nil {
-			ts.Segments[i].LastKey = last
+		if last.key != nil {
+			ts.Segments[i].LastKey = last.key
+			ts.Segments[i].Position = last.pos
 		}
 	})
+}
+
+// settleTimeout bounds the check of where a segment read in storage order
+// can go on from (it reads the table once; storage order is only used for
+// tables small enough for that to be quick).
+const settleTimeout = 2 * time.Minute
+
+// settle makes the progress of segment i, read in storage order and ended
+// before its last row, a place a read in key order can go on from: its
+// last key when the source confirms, in the same snapshot, that the rows
+// came in key order up to there; otherwise the segment starts again
+// (restart). It runs after ctx ended too: the snapshot is still open.
+func (tr *tableRun) settle(ctx context.Context, i int) {
+	tr.mu.Lock()
+	seg := tr.ts.Segments[i]
+	tr.mu.Unlock()
+	if seg.Position == "" {
+		return
+	}
+	ok := false
+	if chk, is := tr.r.snap.(connector.StorageOrderChecker); is && seg.LastKey != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		var err error
+		ok, err = chk.KeysOrderedThrough(cctx, tr.plan.Source, tr.key.src, textRow(seg.LastKey), seg.Position)
+		cancel()
+		if err != nil {
+			tr.r.log.Warn("cannot check where the table's load can go on; it will start again", "table", tr.plan.Source.QualifiedName(), "err", err)
+		}
+	}
+	if !ok {
+		tr.r.log.Info("the rows loaded so far did not come in key order; the table's load will start again", "table", tr.plan.Source.QualifiedName(), "rows", seg.Rows)
+	}
+	_ = tr.report(ctx, func(ts *dms.TableStats) {
+		if !ok {
+			restart(ts, i)
+		}
+		ts.Segments[i].Position = ""
+	})
+}
+
+// restart forgets the progress of segment i: it is loaded again from its
+// start (after its range is cleared on the target).
+func restart(ts *dms.TableStats, i int) {
+	ts.FullLoadRows -= ts.Segments[i].Rows
+	ts.Segments[i].Rows = 0
+	ts.Segments[i].LastKey = nil
+	ts.Segments[i].Position = ""
 }
 
 func equalCols(a, b []string) bool {
