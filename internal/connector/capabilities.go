@@ -58,13 +58,13 @@ type ReadRequest struct {
 	// LOBMaxBytes truncates LOB values to this many bytes (limited LOB
 	// mode); 0 = no truncation.
 	LOBMaxBytes int
-	// StorageOrder lets ReadRaw deliver the rows of a whole-table read
-	// (no Range, no After) in the order the table stores them instead of
-	// OrderBy's, when the engine can read that way more cheaply (a
-	// sequential scan instead of a walk of the key's index). Batches read
-	// so say where their last row is stored (RawBatch.Position); whether a
-	// read in key order can take over from there is for a
-	// StorageOrderChecker to say. A reader that does not do it ignores it.
+	// StorageOrder lets ReadRaw and ReadPositioned deliver the rows of a
+	// whole-table read (no Range, no After, no Filters) in the order the
+	// table stores them instead of OrderBy's, when the engine can read that
+	// way more cheaply (a sequential scan instead of a walk of the key's
+	// index). Batches read so say where their last row is stored
+	// (RawBatch.Position); whether a read in key order can take over from
+	// there is for a StorageOrderChecker to say. Other reads ignore it.
 	StorageOrder bool
 }
 
@@ -264,8 +264,16 @@ type RawBatch struct {
 	Position string
 }
 
-// StorageOrderChecker is implemented by snapshots whose ReadRaw honours
-// ReadRequest.StorageOrder.
+// PositionedReader is implemented by snapshots that can read decoded rows
+// in storage order (ReadRequest.StorageOrder).
+type PositionedReader interface {
+	// ReadPositioned is Read that also gives each batch's Position (as
+	// RawBatch.Position: "" when the rows come in OrderBy order).
+	ReadPositioned(ctx context.Context, req *ReadRequest, fn func(rows []record.Row, pos string) error) error
+}
+
+// StorageOrderChecker is implemented by snapshots whose ReadRaw and
+// ReadPositioned honour ReadRequest.StorageOrder.
 type StorageOrderChecker interface {
 	// KeysOrderedThrough reports whether, in the snapshot, every row of t
 	// stored up to pos (a RawBatch's Position) has a key (the columns key)

@@ -249,16 +249,31 @@ func waitStatus(t *testing.T, c *dmssdk.Client, arn string, want ...string) type
 	return types.ReplicationTask{}
 }
 
+// decodedBig makes the rows of table big go through the decoded path
+// (v becomes a varchar, which the raw copy does not do).
+const decodedBig = `{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all","object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"},
+	{"rule-type":"transformation","rule-id":"2","rule-name":"v","rule-target":"column","object-locator":{"schema-name":"public","table-name":"big","column-name":"v"},
+	 "rule-action":"change-data-type","data-type":{"type":"string","length":100}}]}`
+
+// stopResumeMappings are the paths the stop tests take: the raw copy and decoded rows.
+var stopResumeMappings = map[string]string{"raw": includeAll, "decoded": decodedBig}
+
 // A task stopped in the middle of a table resumes that table where it
 // stopped: no row lost, none duplicated, the table not started again.
 func TestFullLoadStopAndResume(t *testing.T) {
+	for path, mappings := range stopResumeMappings {
+		t.Run(path, func(t *testing.T) { testStopAndResume(t, mappings, path == "raw") })
+	}
+}
+
+func testStopAndResume(t *testing.T, mappings string, raw bool) {
 	pg := testenv.Postgres(t)
 	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
 	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
 		`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 300000) g`, `ANALYZE big`)
 	s := startServer(t)
 	p := pgPair(t, s, pg, srcDB, tgtDB, "resume")
-	arn := createTask(t, p, "resume-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
+	arn := createTask(t, p, "resume-task", "full-load", mappings, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
 	ctx := ctxT(t)
 	started := startUntilLoaded(t, p, arn, "public.big", 5000).FullLoadStartTime
 	stop, err := p.c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)})
@@ -282,6 +297,9 @@ func TestFullLoadStopAndResume(t *testing.T) {
 	if end.FullLoadRows != 300000 || !end.FullLoadStartTime.Equal(*started) {
 		t.Fatalf("after resume: %d rows, start time %v (first run started %v): the table was loaded again instead of resumed", end.FullLoadRows, end.FullLoadStartTime, started)
 	}
+	if !strings.Contains(s.Logs.String(), fmt.Sprint("raw_copy=", raw)) {
+		t.Fatalf("the table was not loaded with raw_copy=%v:\n%s", raw, s.Logs.String())
+	}
 }
 
 // A table whose rows are not stored in key order, stopped in the middle of
@@ -289,13 +307,19 @@ func TestFullLoadStopAndResume(t *testing.T) {
 // key order could not go on from any row read so far. Nothing is lost or
 // duplicated, and the statistics count each row once.
 func TestFullLoadStopAndRestartUnordered(t *testing.T) {
+	for path, mappings := range stopResumeMappings {
+		t.Run(path, func(t *testing.T) { testStopAndRestartUnordered(t, mappings) })
+	}
+}
+
+func testStopAndRestartUnordered(t *testing.T, mappings string) {
 	pg := testenv.Postgres(t)
 	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
 	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
 		`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(300000, 1, -1) g`, `ANALYZE big`)
 	s := startServer(t)
 	p := pgPair(t, s, pg, srcDB, tgtDB, "restart")
-	arn := createTask(t, p, "restart-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
+	arn := createTask(t, p, "restart-task", "full-load", mappings, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
 	ctx := ctxT(t)
 	startUntilLoaded(t, p, arn, "public.big", 5000)
 	if _, err := p.c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {

@@ -91,11 +91,8 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 		return classify(ctx, pg, "checking the binary I/O of "+quoteTable(rel.table.Schema, rel.table.Name), err)
 	}
 	if storage {
-		// The scan must go from the first page to the last: not joined
-		// to another scan of the table where that one is, and not split
-		// among parallel workers.
-		if err := pg.PgConn().Exec(ctx, "SET LOCAL synchronize_seqscans = off; SET LOCAL max_parallel_workers_per_gather = 0").Close(); err != nil {
-			return classify(ctx, pg, "setting up a read in storage order", err)
+		if err := scanInStorageOrder(ctx, pg); err != nil {
+			return err
 		}
 	}
 	sp.batchRows = req.BatchRows

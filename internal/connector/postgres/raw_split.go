@@ -36,9 +36,8 @@ type rawSplitter struct {
 	// posField, when > 0, is the field holding the tuple's ctid (a read in
 	// storage order): the batch's Position is its last tuple's, and
 	// posBroken records a ctid that did not follow the one before.
-	posField  int
-	pos       [6]byte
-	posBroken bool
+	posField int
+	pos      positionTracker
 
 	buf   []byte // the batch being filled
 	rows  int
@@ -115,7 +114,8 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 			return off, nil
 		}
 		if s.posField > 0 {
-			s.notePosition(p[cols:end])
+			b, _ := nthField(p[cols:end], s.posField-s.ncols)
+			s.pos.note(b)
 		}
 		if s.buf == nil {
 			if s.guess == 0 {
@@ -197,7 +197,7 @@ func (s *rawSplitter) flush() error {
 	}
 	b := &connector.RawBatch{Data: s.buf, Rows: s.rows, LastKey: key}
 	if s.posField > 0 {
-		b.Position = s.position()
+		b.Position = s.pos.position()
 	}
 	// The next batch is likely the same size: room for it and a little
 	// more, so that its buffer is not grown and copied.
@@ -263,32 +263,4 @@ func nthField(fields []byte, i int) (b []byte, ok bool) {
 		}
 		i--
 	}
-}
-
-// notePosition takes the ctid among a tuple's fields after its columns and
-// checks that it follows the previous tuple's.
-func (s *rawSplitter) notePosition(extra []byte) {
-	b, ok := nthField(extra, s.posField-s.ncols)
-	if !ok || len(b) != len(s.pos) {
-		s.posBroken = true
-		return
-	}
-	// Big-endian block then item: byte order is ctid order, and no tuple
-	// is at (0,0), where pos starts.
-	if bytes.Compare(b, s.pos[:]) <= 0 {
-		s.posBroken = true
-	}
-	copy(s.pos[:], b)
-}
-
-// unorderedPosition is the Position of a read whose rows did not come in
-// storage order after all; StorageOrderChecker says no to it.
-const unorderedPosition = "unordered"
-
-// position is the Position of the last tuple seen: its ctid, "(block,item)".
-func (s *rawSplitter) position() string {
-	if s.posBroken {
-		return unorderedPosition
-	}
-	return fmt.Sprintf("(%d,%d)", binary.BigEndian.Uint32(s.pos[:4]), binary.BigEndian.Uint16(s.pos[4:]))
 }

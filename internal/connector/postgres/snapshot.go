@@ -264,6 +264,17 @@ func (s *Snapshot) Close() error {
 // Read streams the rows req selects to fn in batches, through a binary
 // COPY of a SELECT on one of the snapshot's sessions.
 func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func(rows []record.Row) error) error {
+	return s.read(ctx, req, func(rows []record.Row, _ string) error { return fn(rows) }, false)
+}
+
+// ReadPositioned implements connector.PositionedReader: Read that, with
+// req.StorageOrder, may read a whole table in storage order (as ReadRaw
+// does), each batch with its last row's place.
+func (s *Snapshot) ReadPositioned(ctx context.Context, req *connector.ReadRequest, fn func(rows []record.Row, pos string) error) error {
+	return s.read(ctx, req, fn, true)
+}
+
+func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func(rows []record.Row, pos string) error, positioned bool) error {
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
 	}
@@ -276,17 +287,38 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 	if err != nil {
 		return classify(ctx, pg, "reading the table's columns", err)
 	}
-	q, fields, err := readQuery(rel, req)
+	storage := positioned && storageOrderFits(rel, req)
+	q, fields, err := readQuery(rel, req, storage)
 	if err != nil {
 		return err
+	}
+	if storage {
+		if err := scanInStorageOrder(ctx, pg); err != nil {
+			return err
+		}
 	}
 	batch := req.BatchRows
 	if batch <= 0 {
 		batch = defaultBatchRows
 	}
 	var fnErr error
+	var pt positionTracker
 	cr := newCopyReader(fields, batch, func(rows []record.Row) error {
-		fnErr = fn(rows)
+		if !storage {
+			fnErr = fn(rows, "")
+			return fnErr
+		}
+		// The ctid after the columns goes: fn sees the columns only.
+		n := len(fields) - 1
+		for i, row := range rows {
+			b, _ := row[n].([]byte)
+			pt.note(b)
+			rows[i] = row[:n]
+		}
+		fnErr = fn(rows, pt.position())
+		for i, row := range rows {
+			rows[i] = row[:n+1]
+		}
 		return fnErr
 	})
 	err = s.copyTo(ctx, pg, cr, q)
@@ -299,8 +331,10 @@ func (s *Snapshot) Read(ctx context.Context, req *connector.ReadRequest, fn func
 	return cr.finish()
 }
 
-// readQuery builds the COPY of a read and the decoding of its fields.
-func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, error) {
+// readQuery builds the COPY of a read and the decoding of its fields;
+// with storage, the rows' ctid follows the columns (as bytes) instead of
+// an ORDER BY.
+func readQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, []field, error) {
 	names := req.Columns
 	if len(names) == 0 {
 		names = make([]string, len(rel.plans))
@@ -317,6 +351,10 @@ func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, erro
 	for i, p := range plans {
 		list[i], fields[i] = selectExpr(p, req.LOBMaxBytes)
 	}
+	if storage {
+		list = append(list, `ctid AS "godwit position"`)
+		fields = append(fields, field{dec: decBytea})
+	}
 	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
 	if err != nil {
 		return "", nil, err
@@ -327,7 +365,7 @@ func readQuery(rel *relation, req *connector.ReadRequest) (string, []field, erro
 	b.WriteString(" FROM ")
 	b.WriteString(rel.from())
 	b.WriteString(where)
-	if len(req.OrderBy) > 0 {
+	if len(req.OrderBy) > 0 && !storage {
 		if _, err := rel.plansFor(req.OrderBy); err != nil {
 			return "", nil, err
 		}

@@ -1,8 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/godwit-dms/godwit/internal/connector"
 	"github.com/godwit-dms/godwit/internal/record"
@@ -17,12 +21,55 @@ import (
 // which is kept short.
 const storageOrderMaxBytes = 8 << 30
 
-var _ connector.StorageOrderChecker = (*Snapshot)(nil)
+var (
+	_ connector.StorageOrderChecker = (*Snapshot)(nil)
+	_ connector.PositionedReader    = (*Snapshot)(nil)
+)
 
 // storageOrderFits says whether ReadRaw reads req in storage order.
 func storageOrderFits(rel *relation, req *connector.ReadRequest) bool {
 	return req.StorageOrder && rel.plain && req.Range == nil && req.After == nil && len(req.Filters) == 0 &&
 		req.Table.BytesEstimate <= storageOrderMaxBytes
+}
+
+// scanInStorageOrder readies a snapshot session for a read in storage
+// order: the scan must go from the first page to the last, not joined to
+// another scan of the table where that one is, and not split among
+// parallel workers.
+func scanInStorageOrder(ctx context.Context, pg *pgx.Conn) error {
+	if err := pg.PgConn().Exec(ctx, "SET LOCAL synchronize_seqscans = off; SET LOCAL max_parallel_workers_per_gather = 0").Close(); err != nil {
+		return classify(ctx, pg, "setting up a read in storage order", err)
+	}
+	return nil
+}
+
+// positionTracker follows the ctids of a read in storage order (binary:
+// block then item, big-endian).
+type positionTracker struct {
+	last   [6]byte
+	broken bool // a ctid missing, or not after the one before
+}
+
+// note takes the next row's ctid.
+func (t *positionTracker) note(b []byte) {
+	// Byte order is ctid order, and no row is at (0,0), where last starts.
+	if len(b) != len(t.last) || bytes.Compare(b, t.last[:]) <= 0 {
+		t.broken = true
+		return
+	}
+	copy(t.last[:], b)
+}
+
+// unorderedPosition is the Position of a read whose rows did not come in
+// storage order after all; KeysOrderedThrough says no to it.
+const unorderedPosition = "unordered"
+
+// position is the last row's ctid, "(block,item)".
+func (t *positionTracker) position() string {
+	if t.broken {
+		return unorderedPosition
+	}
+	return fmt.Sprintf("(%d,%d)", binary.BigEndian.Uint32(t.last[:4]), binary.BigEndian.Uint16(t.last[4:]))
 }
 
 // KeysOrderedThrough implements connector.StorageOrderChecker: one

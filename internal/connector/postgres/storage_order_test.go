@@ -9,8 +9,8 @@ import (
 	"github.com/godwit-dms/godwit/internal/testenv"
 )
 
-// A whole-table raw read allowed to come in storage order comes in ctid
-// order with each batch's Position; the snapshot says where a read in key
+// A whole-table raw read (or ReadPositioned) allowed to come in storage
+// order comes in ctid order with each batch's Position; the snapshot says where a read in key
 // order can take over: only where every row stored before is below the
 // batch's last key and every row stored after above it.
 func TestRawStorageOrder(t *testing.T) {
@@ -50,6 +50,28 @@ func TestRawStorageOrder(t *testing.T) {
 		}
 		prev = b.Position
 		ordered(fmt.Sprintf("up batch %d", k), up, id, b.LastKey, b.Position, true)
+	}
+	// Decoded rows come the same way, each batch with the same position;
+	// a plain Read ignores StorageOrder.
+	var positions []string
+	err := snap.(connector.PositionedReader).ReadPositioned(testCtx(t), &connector.ReadRequest{Table: up, OrderBy: id, BatchRows: 100, StorageOrder: true},
+		func(rows []record.Row, pos string) error {
+			if len(rows) != 100 || len(rows[99]) != 2 || fmt.Sprint(rows[99][0]) != fmt.Sprint(batches[len(positions)].LastKey[0]) {
+				return fmt.Errorf("batch %d: %d rows, the last %v", len(positions), len(rows), rows[len(rows)-1])
+			}
+			positions = append(positions, pos)
+			return nil
+		})
+	if err != nil || len(positions) != 10 || positions[3] != batches[3].Position {
+		t.Fatalf("ReadPositioned: %v, positions %q", err, positions)
+	}
+	var lasts []any
+	err = snap.Read(testCtx(t), &connector.ReadRequest{Table: down, OrderBy: id, BatchRows: 100, StorageOrder: true}, func(rows []record.Row) error {
+		lasts = append(lasts, rows[len(rows)-1][0])
+		return nil
+	})
+	if err != nil || len(lasts) != 10 || fmt.Sprint(lasts[0]) != "100" {
+		t.Fatalf("Read of down with StorageOrder: %v, last keys %v", err, lasts)
 	}
 	ordered("a key below a row read", up, id, record.Row{int64(99)}, batches[0].Position, false)
 	ordered("a key above a row not read", up, id, record.Row{int64(101)}, batches[0].Position, false)

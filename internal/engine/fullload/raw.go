@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/godwit-dms/godwit/internal/connector"
-	"github.com/godwit-dms/godwit/internal/dms"
 	"github.com/godwit-dms/godwit/internal/dms/mapping"
 )
 
@@ -40,7 +39,7 @@ func (r *runner) rawEligible(plan *mapping.TablePlan) bool {
 // rawSegment is segment's loop on the raw path. With storage the rows
 // may come in storage order (ReadRequest.StorageOrder); a segment that
 // ends before its last row then settles where it can go on from.
-func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest, storage bool) (err error) {
+func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest, storage bool) error {
 	job := tr.r.job
 	rs := tr.r.snap.(connector.RawSnapshot)
 	rl := job.Target.(connector.RawLoader)
@@ -48,11 +47,6 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 		cp := *req
 		cp.StorageOrder = true
 		req = &cp
-		defer func() {
-			if err != nil {
-				tr.settle(ctx, i)
-			}
-		}()
 	}
 	ch := make(chan *connector.RawBatch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
@@ -69,7 +63,7 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 			}
 		})
 	}()
-	err = loadGroups(ctx, job.CommitEvery, ch, func(b *connector.RawBatch) (int64, mark) {
+	err := loadGroups(ctx, job.CommitEvery, ch, func(b *connector.RawBatch) (int64, mark) {
 		if tr.key.ok && b.LastKey != nil {
 			return int64(b.Rows), mark{key: rowText(b.LastKey), pos: b.Position}
 		}
@@ -83,13 +77,12 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 		cancel(err)
 		for range ch {
 		}
+		tr.settle(ctx, i)
 		return err
 	}
 	if readErr != nil {
+		tr.settle(ctx, i)
 		return fmt.Errorf("read %s: %w", tr.plan.Source.QualifiedName(), readErr)
 	}
-	return tr.report(ctx, func(ts *dms.TableStats) {
-		ts.Segments[i].Done = true
-		ts.Segments[i].Position = ""
-	})
+	return tr.done(ctx, i)
 }

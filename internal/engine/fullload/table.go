@@ -338,6 +338,7 @@ func autoSegments(subTasks, cpus int) int {
 type batch struct {
 	rows    []record.Row
 	lastKey []string
+	pos     string // the last row's place on the source (a read in storage order)
 }
 
 // segment loads one segment: a reader goroutine feeds transformed batches
@@ -395,9 +396,10 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		}
 	}
 
+	// A read of a whole table from its start may come in storage order.
+	storage := keyed && req.Range == nil
 	if tr.raw.Load() {
-		// A read of a whole table from its start may come in storage order.
-		err := tr.rawSegment(ctx, i, req, keyed && req.Range == nil)
+		err := tr.rawSegment(ctx, i, req, storage)
 		if !errors.Is(err, errors.ErrUnsupported) {
 			return err
 		}
@@ -408,6 +410,18 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		tr.raw.Store(false)
 		return tr.segment(ctx, i, true)
 	}
+	read := func(ctx context.Context, fn func(rows []record.Row, pos string) error) error {
+		return tr.r.snap.Read(ctx, req, func(rows []record.Row) error { return fn(rows, "") })
+	}
+	if pr, ok := tr.r.snap.(connector.PositionedReader); ok && storage {
+		if _, ok := tr.r.snap.(connector.StorageOrderChecker); ok {
+			sreq := *req
+			sreq.StorageOrder = true
+			read = func(ctx context.Context, fn func(rows []record.Row, pos string) error) error {
+				return pr.ReadPositioned(ctx, &sreq, fn)
+			}
+		}
+	}
 	ch := make(chan batch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -416,7 +430,7 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		defer close(ch)
 		meta := mapping.RowMeta{Operation: "INSERT", Timestamp: job.LoadTime}
 		width := len(plan.Columns)
-		readErr = tr.r.snap.Read(rctx, req, func(rows []record.Row) error {
+		readErr = read(rctx, func(rows []record.Row, pos string) error {
 			// One allocation for the batch's rows: the reader reuses its own.
 			backing := make([]any, len(rows)*width)
 			out := make([]record.Row, len(rows))
@@ -426,7 +440,7 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 					return fmt.Errorf("transform a row of %s: %w", plan.Source.QualifiedName(), err)
 				}
 			}
-			b := batch{rows: out}
+			b := batch{rows: out, pos: pos}
 			if tr.key.ok && len(rows) > 0 {
 				last := rows[len(rows)-1]
 				b.lastKey = make([]string, len(tr.key.pos))
@@ -459,18 +473,28 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 			})
 		}
 	}
-	err := loadGroups(ctx, job.CommitEvery, ch, func(b batch) (int64, mark) { return int64(len(b.rows)), mark{key: b.lastKey} }, load,
+	err := loadGroups(ctx, job.CommitEvery, ch, func(b batch) (int64, mark) { return int64(len(b.rows)), mark{key: b.lastKey, pos: b.pos} }, load,
 		func(rows int64, last mark) error { return tr.progress(ctx, i, rows, last) })
 	if err != nil {
 		cancel(err)
 		for range ch {
 		}
+		tr.settle(ctx, i)
 		return err
 	}
 	if readErr != nil {
+		tr.settle(ctx, i)
 		return fmt.Errorf("read %s: %w", plan.Source.QualifiedName(), readErr)
 	}
-	return tr.report(ctx, func(ts *dms.TableStats) { ts.Segments[i].Done = true })
+	return tr.done(ctx, i)
+}
+
+// done records that segment i is loaded.
+func (tr *tableRun) done(ctx context.Context, i int) error {
+	return tr.report(ctx, func(ts *dms.TableStats) {
+		ts.Segments[i].Done = true
+		ts.Segments[i].Position = ""
+	})
 }
 
 // progress records that a commit loaded rows more of segment i, up to the
@@ -500,8 +524,8 @@ func (tr *tableRun) settle(ctx context.Context, i int) {
 	tr.mu.Lock()
 	seg := tr.ts.Segments[i]
 	tr.mu.Unlock()
-	if seg.Position == "" {
-		return
+	if seg.Position == "" || tr.r.job.Target.Family() == "s3" {
+		return // file targets load an unfinished table again from its start
 	}
 	ok := false
 	if chk, is := tr.r.snap.(connector.StorageOrderChecker); is && seg.LastKey != nil {
