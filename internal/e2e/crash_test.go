@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 type process struct {
 	cmd *exec.Cmd
 	url string
+	log string // the path of its log (standard error)
 }
 
 func buildGodwit(t *testing.T) string {
@@ -74,7 +76,7 @@ func startProcess(t *testing.T, bin, dataDir string) *process {
 	}()
 	select {
 	case u := <-urls:
-		return &process{cmd: cmd, url: u}
+		return &process{cmd: cmd, url: u, log: logPath}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("godwit serve did not start")
@@ -153,5 +155,10 @@ func TestFullLoadSurvivesKill(t *testing.T) {
 	}
 	if ts := tableStats(t, c2, arn)["public.big"]; ts.FullLoadRows != 400000 {
 		t.Fatalf("statistics say %d rows", ts.FullLoadRows)
+	}
+	// big was read in storage order (one segment): with no check of its
+	// resume point before the kill, its load started again.
+	if b, _ := os.ReadFile(p2.log); !strings.Contains(string(b), "starts again") {
+		t.Fatalf("the restarted process did not load public.big again from its start:\n%s", b)
 	}
 }

@@ -193,6 +193,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 			// Read in storage order and never settled (the process died):
 			// nothing says where the segment can go on from.
 			if segs[k].Position != "" && !segs[k].Done {
+				log.Info("the table's load starts again: it was read in storage order, and its resume point was never checked", "segment", k, "rows", segs[k].Rows)
 				restart(tr.ts, k)
 			}
 		}
