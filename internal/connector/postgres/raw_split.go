@@ -34,8 +34,8 @@ type rawSplitter struct {
 	batchRows int
 	fn        func(b *connector.RawBatch) error
 	// posField, when > 0, is the field holding the tuple's ctid (a read in
-	// storage order): the batch's Position is its last tuple's, and
-	// posBroken records a ctid that did not follow the one before.
+	// storage order): pos follows them, and the batch's Position is its
+	// last tuple's.
 	posField int
 	pos      positionTracker
 

@@ -26,7 +26,8 @@ var (
 	_ connector.PositionedReader    = (*Snapshot)(nil)
 )
 
-// storageOrderFits says whether ReadRaw reads req in storage order.
+// storageOrderFits says whether ReadRaw or ReadPositioned reads req in
+// storage order.
 func storageOrderFits(rel *relation, req *connector.ReadRequest) bool {
 	return req.StorageOrder && rel.plain && req.Range == nil && req.After == nil && len(req.Filters) == 0 &&
 		req.Table.BytesEstimate <= storageOrderMaxBytes

@@ -36,18 +36,13 @@ func (r *runner) rawEligible(plan *mapping.TablePlan) bool {
 	return true
 }
 
-// rawSegment is segment's loop on the raw path. With storage the rows
-// may come in storage order (ReadRequest.StorageOrder); a segment that
-// ends before its last row then settles where it can go on from.
-func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest, storage bool) error {
+// rawSegment is segment's loop on the raw path. Rows read in storage
+// order (req.StorageOrder): a segment that ends before its last row
+// settles where it can go on from.
+func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRequest) error {
 	job := tr.r.job
 	rs := tr.r.snap.(connector.RawSnapshot)
 	rl := job.Target.(connector.RawLoader)
-	if _, ok := tr.r.snap.(connector.StorageOrderChecker); storage && ok {
-		cp := *req
-		cp.StorageOrder = true
-		req = &cp
-	}
 	ch := make(chan *connector.RawBatch, 1)
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -132,8 +132,11 @@ type tableRun struct {
 	plan *mapping.TablePlan
 	tgt  *record.Table
 	key  keyInfo
-	mu   sync.Mutex // guards ts
-	ts   *dms.TableStats
+	// files: the target publishes whole files; an unfinished table is
+	// loaded into it again from the start, never resumed.
+	files bool
+	mu    sync.Mutex // guards ts
+	ts    *dms.TableStats
 }
 
 func (tr *tableRun) report(ctx context.Context, fn func(ts *dms.TableStats)) error {
@@ -177,8 +180,8 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 	unfinished := prev != nil && prev.TableState == dms.TableFullLoad && prev.RunID != 0
 	// File targets publish whole files: an unfinished table is loaded again
 	// from the start, after removing what the unfinished load published.
-	files := job.Target.Family() == "s3"
-	resume := job.Resume && unfinished && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested && !files
+	tr.files = job.Target.Family() == "s3"
+	resume := job.Resume && unfinished && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested && !tr.files
 	if (prev != nil && prev.ReloadRequested) || (!job.Resume && len(job.Previous) == 0 && job.Reload) {
 		tr.ts.FullLoadReloaded = true
 	}
@@ -199,7 +202,7 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		}
 		log.Info("resuming table load", "rows_already_loaded", prev.FullLoadRows, "segments", len(segs))
 	} else {
-		if files && unfinished {
+		if tr.files && unfinished {
 			if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
 				return 0, tr.fail(ctx, fmt.Errorf("remove the files of the unfinished load: %w", err))
 			}
@@ -397,10 +400,12 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		}
 	}
 
-	// A read of a whole table from its start may come in storage order.
-	storage := keyed && req.Range == nil
+	// A read of a whole table from its start may come in storage order,
+	// where the snapshot can tell afterwards where it can go on from.
+	_, checker := tr.r.snap.(connector.StorageOrderChecker)
+	req.StorageOrder = keyed && req.Range == nil && checker
 	if tr.raw.Load() {
-		err := tr.rawSegment(ctx, i, req, storage)
+		err := tr.rawSegment(ctx, i, req)
 		if !errors.Is(err, errors.ErrUnsupported) {
 			return err
 		}
@@ -414,13 +419,9 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 	read := func(ctx context.Context, fn func(rows []record.Row, pos string) error) error {
 		return tr.r.snap.Read(ctx, req, func(rows []record.Row) error { return fn(rows, "") })
 	}
-	if pr, ok := tr.r.snap.(connector.PositionedReader); ok && storage {
-		if _, ok := tr.r.snap.(connector.StorageOrderChecker); ok {
-			sreq := *req
-			sreq.StorageOrder = true
-			read = func(ctx context.Context, fn func(rows []record.Row, pos string) error) error {
-				return pr.ReadPositioned(ctx, &sreq, fn)
-			}
+	if pr, ok := tr.r.snap.(connector.PositionedReader); ok && req.StorageOrder {
+		read = func(ctx context.Context, fn func(rows []record.Row, pos string) error) error {
+			return pr.ReadPositioned(ctx, req, fn)
 		}
 	}
 	ch := make(chan batch, 1)
@@ -525,8 +526,8 @@ func (tr *tableRun) settle(ctx context.Context, i int) {
 	tr.mu.Lock()
 	seg := tr.ts.Segments[i]
 	tr.mu.Unlock()
-	if seg.Position == "" || tr.r.job.Target.Family() == "s3" {
-		return // file targets load an unfinished table again from its start
+	if seg.Position == "" || tr.files {
+		return // nothing read in storage order, or nothing to resume
 	}
 	ok := false
 	if chk, is := tr.r.snap.(connector.StorageOrderChecker); is && seg.LastKey != nil {
@@ -534,12 +535,12 @@ func (tr *tableRun) settle(ctx context.Context, i int) {
 		var err error
 		ok, err = chk.KeysOrderedThrough(cctx, tr.plan.Source, tr.key.src, textRow(seg.LastKey), seg.Position)
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil:
 			tr.r.log.Warn("cannot check where the table's load can go on; it will start again", "table", tr.plan.Source.QualifiedName(), "err", err)
+		case !ok:
+			tr.r.log.Info("the rows loaded so far did not come in key order; the table's load will start again", "table", tr.plan.Source.QualifiedName(), "rows", seg.Rows)
 		}
-	}
-	if !ok {
-		tr.r.log.Info("the rows loaded so far did not come in key order; the table's load will start again", "table", tr.plan.Source.QualifiedName(), "rows", seg.Rows)
 	}
 	_ = tr.report(ctx, func(ts *dms.TableStats) {
 		if !ok {
