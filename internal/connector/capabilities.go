@@ -296,7 +296,9 @@ type RawLoader interface {
 	// LoadRawStream writes the batches next returns (columns in t's order,
 	// matching the batches), until it returns nil (or an error, which fails
 	// the load), into t in one transaction: one load statement across
-	// batches. next may wait for the next batch.
+	// batches. next may wait for the next batch. The loader owns each
+	// batch next returns: it may reuse the batch's Data once its rows are
+	// sent.
 	LoadRawStream(ctx context.Context, t *record.Table, next func() (*RawBatch, error)) error
 }
 

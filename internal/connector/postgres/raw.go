@@ -253,11 +253,11 @@ WHERE oid = ANY($1::oid[]) AND (typsend::oid = 0 OR typreceive::oid = 0) ORDER B
 // LoadRaw writes a raw batch into t with one binary COPY, which is one
 // transaction: all of its rows or none (LoadRawStream of one batch).
 func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBatch) error {
-	return c.LoadRawStream(ctx, t, func() (*connector.RawBatch, error) {
+	return c.loadRaw(ctx, t, func() (*connector.RawBatch, error) {
 		next := b
 		b = nil
 		return next, nil
-	})
+	}, false)
 }
 
 // LoadRawStream writes the raw batches next returns into t with one binary
@@ -273,8 +273,15 @@ func (c *Conn) LoadRaw(ctx context.Context, t *record.Table, b *connector.RawBat
 // target table's (from the catalog view cached for Load) and returns
 // ErrRawUnsupported, writing nothing, when one differs. A row the target
 // refuses (SQLSTATE class 22 or 23) fails the load with ErrRowRejected; an
-// error of next fails it with that error.
+// error of next fails it with that error. Once a batch's rows are sent,
+// its buffer serves later batches read by ReadRaw.
 func (c *Conn) LoadRawStream(ctx context.Context, t *record.Table, next func() (*connector.RawBatch, error)) error {
+	return c.loadRaw(ctx, t, next, true)
+}
+
+// loadRaw is LoadRawStream; recycle says whether the batches' buffers are
+// the loader's to reuse (LoadRaw's caller keeps its batch).
+func (c *Conn) loadRaw(ctx context.Context, t *record.Table, next func() (*connector.RawBatch, error), recycle bool) error {
 	first, err := nextRaw(next)
 	if err != nil || first == nil {
 		return err
@@ -307,11 +314,11 @@ func (c *Conn) LoadRawStream(ctx context.Context, t *record.Table, next func() (
 			return fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), name, why)
 		}
 	}
-	src := &rawStream{next: next, ncols: len(names), name: name}
+	src := &rawStream{next: next, ncols: len(names), name: name, recycle: recycle}
 	if err := src.check(first); err != nil {
 		return err
 	}
-	src.bufs = [][]byte{rawHeader, first.Data}
+	src.bufs, src.sending = [][]byte{rawHeader, first.Data}, first.Data
 	_, err = pg.PgConn().CopyFrom(ctx, src, "COPY "+name+" ("+quoteIdents(names)+") FROM STDIN (FORMAT binary)")
 	if src.err != nil {
 		return src.err
@@ -341,6 +348,10 @@ type rawStream struct {
 	name  string
 	done  bool
 	err   error // next's, or a batch of the wrong shape
+	// sending is the Data of the batch being sent, recycled (recycleRaw)
+	// when its last byte is read, if recycle.
+	sending []byte
+	recycle bool
 }
 
 func (s *rawStream) check(b *connector.RawBatch) error {
@@ -359,6 +370,10 @@ func (s *rawStream) Read(p []byte) (int, error) {
 		if s.done {
 			return n, io.EOF
 		}
+		if s.recycle && s.sending != nil {
+			recycleRaw(s.sending) // its bytes are in p, or sent
+		}
+		s.sending = nil
 		b, err := nextRaw(s.next)
 		if err == nil && b != nil {
 			err = s.check(b)
@@ -372,6 +387,7 @@ func (s *rawStream) Read(p []byte) (int, error) {
 			s.copyChunks = copyChunks{bufs: [][]byte{rawTrailer}}
 		} else {
 			s.copyChunks = copyChunks{bufs: [][]byte{b.Data}}
+			s.sending = b.Data
 		}
 		if n > 0 {
 			return n, nil
