@@ -466,6 +466,7 @@ func cdcOpenReplication(ctx context.Context, c *Conn) (*pgconn.PgConn, error) {
 	cc.RuntimeParams["lc_monetary"] = "C"
 	cc.RuntimeParams["replication"] = "database"
 	cc.BuildFrontend = cdcFrontend
+	cc.AfterConnect = nil // the AfterConnectScript is for SQL sessions
 	pc, err := pgconn.ConnectConfig(ctx, &cc.Config)
 	if err != nil {
 		err = classifyConnectError(ctx, c.cfg, err)

@@ -434,3 +434,11 @@ func TestCheckServerWithoutTLS(t *testing.T) {
 	_, err = check(t, ep)
 	wantStage(t, err, ep.Password, connector.StageTLS, "does not support TLS", "SslMode is verify-full")
 }
+
+func TestCheckAfterConnectScriptFails(t *testing.T) {
+	pg := testenv.Postgres(t)
+	ep := endpoint(pg, pg.NewDatabase(t), connector.RoleTarget)
+	ep.Settings = map[string]any{"AfterConnectScript": "SET no_such_setting = 1"}
+	_, err := check(t, ep)
+	wantStage(t, err, ep.Password, connector.StageConfig, "AfterConnectScript failed", "no_such_setting")
+}

@@ -44,6 +44,11 @@ type Config struct {
 	// pglogical or pgoutput.
 	PluginName      string
 	HeartbeatEnable bool
+	// AfterConnectScript is run on every SQL session when it opens
+	// (PostgreSQLSettings.AfterConnectScript, or the afterConnectScript
+	// attribute), e.g. SET session_replication_role = replica on a target.
+	// The replication connection of CDC does not run it.
+	AfterConnectScript string
 }
 
 // LogValue implements slog.LogValuer without the password.
@@ -64,8 +69,9 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.P
 
 // ConfigFromEndpoint builds a Config from an endpoint. PostgreSQLSettings
 // (ServerName, Port, DatabaseName, Username, SlotName, PluginName,
-// HeartbeatEnable) fill what the endpoint's own fields leave empty; extra
-// connection attributes (slotName, pluginName, heartbeatEnable) come last.
+// HeartbeatEnable, AfterConnectScript) fill what the endpoint's own fields
+// leave empty; extra connection attributes (slotName, pluginName,
+// heartbeatEnable, afterConnectScript) come last.
 // A missing or invalid value is a StageConfig *connector.CheckError.
 func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 	eca := connector.ParseAttributes(ep.ExtraConnectionAttributes)
@@ -82,6 +88,7 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		SlotName:  connector.FirstNonEmpty(connector.SettingString(s, "SlotName"), eca["slotname"]),
 		PluginName: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "PluginName"),
 			eca["pluginname"], PluginNoPreference)),
+		AfterConnectScript: strings.TrimSpace(connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])),
 	}
 	if cfg.Port == 0 {
 		p, ok, err := connector.SettingInt(s, "Port")

@@ -80,11 +80,31 @@ func connConfig(cfg Config, dialer netcheck.Dialer, mode netcheck.SSLMode) (*pgx
 		}
 		return tc, nil
 	}
+	if script := cfg.AfterConnectScript; script != "" {
+		cc.AfterConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+			if err := pc.Exec(ctx, script).Close(); err != nil {
+				return scriptError(err)
+			}
+			return nil
+		}
+	}
 	// Cancelling ctx cancels the running statement on the server too.
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 2 * time.Second}
 	}
 	return cc, nil
+}
+
+// scriptError reports a failed AfterConnectScript (its text is not
+// repeated: it is the user's own, and may be long).
+func scriptError(err error) error {
+	msg := err.Error()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		msg = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	}
+	return shield(&connector.CheckError{Stage: connector.StageConfig,
+		Message: "the endpoint's AfterConnectScript failed: " + msg + ". Check PostgreSQLSettings.AfterConnectScript", Err: err})
 }
 
 // shield hides the cause of a *connector.CheckError from pgconn, which
@@ -157,13 +177,15 @@ func startTLS(ctx context.Context, conn net.Conn, tlsCfg *tls.Config, addr strin
 // *connector.CheckError: a server error by SQLSTATE, else the netcheck
 // error from the dial or TLS hooks.
 func classifyConnectError(ctx context.Context, cfg Config, err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return serverConnectError(cfg, pgErr)
-	}
+	// A CheckError (from the dial, TLS or after-connect hooks) is already
+	// classified, even when it holds a server error.
 	var ce *connector.CheckError
 	if errors.As(err, &ce) {
 		return ce
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return serverConnectError(cfg, pgErr)
 	}
 	addr := cfg.Addr()
 	switch {

@@ -592,3 +592,34 @@ func TestLoadStream(t *testing.T) {
 		t.Errorf("after next's error: %s", got)
 	}
 }
+
+// The AfterConnectScript runs on the sessions that load: with
+// session_replication_role = replica a trigger that refuses every row does
+// not fire. Without the script the same load is refused.
+func TestLoadAfterConnectScript(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE t (id int PRIMARY KEY, v text)`,
+		`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'refused by trigger'; END$$`,
+		`CREATE TRIGGER refuse BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION refuse()`)
+	tb := sourceTable(t, open(t, pg, db, connector.RoleSource), "public", "t")
+	rows := []record.Row{{int32(1), "a"}, {int32(2), "b"}}
+	ctx := testCtx(t)
+
+	if err := open(t, pg, db, connector.RoleTarget).Load(ctx, tb, rows); err == nil || !strings.Contains(err.Error(), "refused by trigger") {
+		t.Fatalf("load without the script: %v, want the trigger's refusal", err)
+	}
+	ep := endpoint(pg, db, connector.RoleTarget)
+	ep.ExtraConnectionAttributes = "afterConnectScript=SET session_replication_role = replica"
+	c, err := postgres.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.(*postgres.Conn).Load(ctx, tb, rows); err != nil {
+		t.Fatalf("load with the script: %v", err)
+	}
+	if got := queryStrings(t, client(t, pg, db), `SELECT count(*)::text FROM t`)[0][0]; got != "2" {
+		t.Fatalf("%s rows on the target, want 2", got)
+	}
+}
