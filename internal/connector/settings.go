@@ -81,3 +81,27 @@ func FirstNonEmpty(vs ...string) string {
 	}
 	return ""
 }
+
+// SettingsIgnorer is implemented by connectors that keep some of DMS's
+// endpoint settings without acting on them: IgnoredSettings says, for each
+// one the endpoint sets, that it has no effect and why. TestConnection
+// reports them as warnings, and a task logs them when it starts.
+type SettingsIgnorer interface {
+	IgnoredSettings() []string
+}
+
+// IgnoredSettings lists the settings of unused (setting name → why it has
+// no effect) that the endpoint's settings block s (named block, e.g.
+// PostgreSQLSettings) or its extra connection attributes eca (lower-cased
+// keys) set, in the order of names.
+func IgnoredSettings(block string, s map[string]any, eca map[string]string, names []string, unused map[string]string) []string {
+	var out []string
+	for _, name := range names {
+		_, inBlock := s[name]
+		_, inECA := eca[strings.ToLower(name)]
+		if inBlock || inECA {
+			out = append(out, fmt.Sprintf("%s.%s has no effect in Godwit: %s.", block, name, unused[name]))
+		}
+	}
+	return out
+}

@@ -19,6 +19,7 @@ import (
 
 type endpointArgs struct {
 	id, engine, typ, host, user, password, db, sslMode, certARN string
+	eca                                                         string // extra connection attributes
 	port                                                        int
 	s3                                                          *types.S3Settings
 }
@@ -42,6 +43,9 @@ func createEndpoint(t *testing.T, c *dmssdk.Client, a endpointArgs) *types.Endpo
 		in.CertificateArn = aws.String(a.certARN)
 	}
 	in.S3Settings = a.s3
+	if a.eca != "" {
+		in.ExtraConnectionAttributes = aws.String(a.eca)
+	}
 	out, err := c.CreateEndpoint(ctxT(t), in)
 	if err != nil {
 		t.Fatalf("create endpoint %s: %v", a.id, err)
@@ -77,6 +81,8 @@ func TestConnectionsPostgres(t *testing.T) {
 	}{
 		{"source-ok", func(a *endpointArgs) { a.typ = "source" }, true, nil},
 		{"target-ok", func(a *endpointArgs) { a.typ = "target" }, true, nil},
+		{"ignored-setting", func(a *endpointArgs) { a.typ = "target"; a.eca = "executeTimeout=30" }, true,
+			[]string{"with warnings", "PostgreSQLSettings.ExecuteTimeout has no effect"}},
 		{"verify-full-ok", func(a *endpointArgs) {
 			a.typ = "source"
 			a.sslMode = "verify-full"
@@ -101,14 +107,12 @@ func TestConnectionsPostgres(t *testing.T) {
 			if tc.ok && status != "successful" {
 				t.Fatalf("status %s: %s", status, msg)
 			}
-			if !tc.ok {
-				if status != "failed" {
-					t.Fatalf("status %s, want failed", status)
-				}
-				for _, p := range tc.message {
-					if !strings.Contains(msg, p) {
-						t.Fatalf("message %q does not mention %q", msg, p)
-					}
+			if !tc.ok && status != "failed" {
+				t.Fatalf("status %s, want failed", status)
+			}
+			for _, p := range tc.message {
+				if !strings.Contains(msg, p) {
+					t.Fatalf("message %q does not mention %q", msg, p)
 				}
 			}
 			if strings.Contains(msg, a.password) {

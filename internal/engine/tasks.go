@@ -169,6 +169,8 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 		return fail("Target endpoint: %v", err)
 	}
 	defer tgt.Close()
+	logIgnoredSettings(log, src, srcEP)
+	logIgnoredSettings(log, tgt, tgtEP)
 	source, ok := src.(fullload.Source)
 	if !ok {
 		return fail("Godwit cannot read tables from %s source endpoints yet.", catalog.DisplayName(srcEP.Engine))
@@ -260,6 +262,16 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 		return dms.TaskStopped, dms.StopNormal, ""
 	}
 	return dms.TaskStopped, dms.StopFullLoadOnlyFinished, ""
+}
+
+// logIgnoredSettings logs each setting of ep that its connector keeps
+// without acting on (connector.SettingsIgnorer).
+func logIgnoredSettings(log *slog.Logger, conn connector.Conn, ep *dms.Endpoint) {
+	if ig, ok := conn.(connector.SettingsIgnorer); ok {
+		for _, w := range ig.IgnoredSettings() {
+			log.Warn("endpoint setting without effect", "endpoint", ep.Identifier, "setting", w)
+		}
+	}
 }
 
 // openEndpoint opens the connector of an endpoint.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -45,7 +46,7 @@ func (c *Conn) check(ctx context.Context) (*connector.CheckReport, error) {
 		return nil, queryError(ctx, connector.StageAuth, "reading the server version", err)
 	}
 	mariaDB := strings.Contains(version, "MariaDB")
-	report := &connector.CheckReport{ServerVersion: productName(mariaDB) + " " + version}
+	report := &connector.CheckReport{ServerVersion: productName(mariaDB) + " " + version, Warnings: slices.Clone(cfg.Ignored)}
 
 	if cfg.Database != "" {
 		if _, err := s.conn.ExecContext(ctx, "USE "+quoteIdent(cfg.Database)); err != nil {

@@ -408,3 +408,20 @@ func TestCheckBoundedByContext(t *testing.T) {
 	}
 	wantStage(t, err, ep.Password, connector.StageAuth, "in time")
 }
+
+// Settings Godwit keeps without acting on them are warnings of a
+// connection that works; AuthenticationMethod iam is refused.
+func TestCheckIgnoredSettings(t *testing.T) {
+	my := testenv.MariaDB(t)
+	ep := endpoint(my, my.NewDatabase(t), connector.RoleSource)
+	ep.Settings = map[string]any{"ExecuteTimeout": float64(30)}
+	ep.ExtraConnectionAttributes = "eventsPollInterval=5"
+	report := wantOK(t, ep)
+	if miss := testenv.Missing(report.Warnings, "MySQLSettings.ExecuteTimeout has no effect", "MySQLSettings.EventsPollInterval has no effect"); len(miss) > 0 {
+		t.Errorf("warnings %q lack %q", report.Warnings, miss)
+	}
+
+	ep.Settings = map[string]any{"AuthenticationMethod": "iam"}
+	_, err := check(t, ep)
+	wantStage(t, err, ep.Password, connector.StageConfig, "AuthenticationMethod iam")
+}

@@ -47,6 +47,20 @@ type Config struct {
 	AfterConnectScript string
 	// TargetDbType is specific-database or multiple-databases.
 	TargetDbType string
+	// Ignored says which settings the endpoint sets that have no effect
+	// (ignoredSettings).
+	Ignored []string
+}
+
+// ignoredNames are the MySQLSettings Godwit keeps without acting on them,
+// in the order they are reported; ignoredSettings says why.
+var ignoredNames = []string{"CleanSourceMetadataOnMismatch", "EventsPollInterval", "ExecuteTimeout", "ParallelLoadThreads"}
+
+var ignoredSettings = map[string]string{
+	"CleanSourceMetadataOnMismatch": "no copy of the tables' metadata is kept to clean: it is read from the server",
+	"EventsPollInterval":            "the binary log is streamed as a replica reads it: new events arrive without polling",
+	"ExecuteTimeout":                "no statement timeout is set on the sessions; a statement ends when it is done or the task stops",
+	"ParallelLoadThreads":           "a table loads on one session per segment; MaxFullLoadSubTasks and parallel-load rules set how many",
 }
 
 // LogValue implements slog.LogValuer without the password.
@@ -88,6 +102,10 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		ServerTimezone: connector.FirstNonEmpty(connector.SettingString(s, "ServerTimezone"), eca["servertimezone"]),
 		TargetDbType: normalizeTargetDbType(connector.FirstNonEmpty(connector.SettingString(s, "TargetDbType"),
 			eca["targetdbtype"], TargetMultipleDatabases)),
+		Ignored: connector.IgnoredSettings("MySQLSettings", s, eca, ignoredNames, ignoredSettings),
+	}
+	if m := strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "AuthenticationMethod"), eca["authenticationmethod"])); m == "iam" {
+		return Config{}, configError("AuthenticationMethod iam needs AWS IAM database authentication, which Godwit does not have: set AuthenticationMethod to password and give the endpoint its password")
 	}
 	var scripts []string
 	for _, sc := range []string{eca["initstmt"], connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])} {

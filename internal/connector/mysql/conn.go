@@ -68,6 +68,9 @@ func NewConn(cfg Config) *Conn { return &Conn{cfg: cfg} }
 // Config returns the connector's configuration.
 func (c *Conn) Config() Config { return c.cfg }
 
+// IgnoredSettings implements connector.SettingsIgnorer.
+func (c *Conn) IgnoredSettings() []string { return c.cfg.Ignored }
+
 // DB returns the connection pool (on the endpoint's database, running the
 // AfterConnectScript on each new session), creating it on first use.
 func (c *Conn) DB() (*sql.DB, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,7 +30,7 @@ func (c *Conn) CheckConnection(ctx context.Context) (*connector.CheckReport, err
 	}
 	defer closeQuietly(pg)
 
-	report := &connector.CheckReport{ServerVersion: "PostgreSQL " + pg.PgConn().ParameterStatus("server_version")}
+	report := &connector.CheckReport{ServerVersion: "PostgreSQL " + pg.PgConn().ParameterStatus("server_version"), Warnings: slices.Clone(cfg.Ignored)}
 	switch cfg.Role {
 	case connector.RoleSource:
 		if err := checkSourcePrivileges(ctx, pg, cfg); err != nil {

@@ -442,3 +442,21 @@ func TestCheckAfterConnectScriptFails(t *testing.T) {
 	_, err := check(t, ep)
 	wantStage(t, err, ep.Password, connector.StageConfig, "AfterConnectScript failed", "no_such_setting")
 }
+
+// Settings Godwit keeps without acting on them are warnings of a
+// connection that works; AuthenticationMethod iam is refused.
+func TestCheckIgnoredSettings(t *testing.T) {
+	pg := testenv.Postgres(t)
+	ep := endpoint(pg, pg.NewDatabase(t), connector.RoleTarget)
+	ep.Settings = map[string]any{"ExecuteTimeout": float64(30), "MapBooleanAsBoolean": true}
+	ep.ExtraConnectionAttributes = "trimSpaceInChar=false"
+	report := wantOK(t, ep)
+	if miss := testenv.Missing(report.Warnings, "PostgreSQLSettings.ExecuteTimeout has no effect", "PostgreSQLSettings.MapBooleanAsBoolean has no effect",
+		"PostgreSQLSettings.TrimSpaceInChar has no effect"); len(miss) > 0 {
+		t.Errorf("warnings %q lack %q", report.Warnings, miss)
+	}
+
+	ep.Settings = map[string]any{"AuthenticationMethod": "iam"}
+	_, err := postgres.New(ep)
+	wantStage(t, err, ep.Password, connector.StageConfig, "AuthenticationMethod iam")
+}

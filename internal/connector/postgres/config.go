@@ -49,6 +49,29 @@ type Config struct {
 	// attribute), e.g. SET session_replication_role = replica on a target.
 	// The replication connection of CDC does not run it.
 	AfterConnectScript string
+	// Ignored says which settings the endpoint sets that have no effect
+	// (ignoredSettings).
+	Ignored []string
+}
+
+// ignoredNames are the PostgreSQLSettings Godwit keeps without acting on
+// them, in the order they are reported; ignoredSettings says why.
+var ignoredNames = []string{"BabelfishDatabaseName", "DatabaseMode", "DisableUnicodeSourceFilter", "ExecuteTimeout",
+	"FailTasksOnLobTruncation", "HeartbeatSchema", "MapBooleanAsBoolean", "MapJsonbAsClob", "MapLongVarcharAs",
+	"MaxFileSize", "TrimSpaceInChar"}
+
+var ignoredSettings = map[string]string{
+	"BabelfishDatabaseName":      "tables are written through PostgreSQL itself, not Babelfish",
+	"DatabaseMode":               "tables are written through PostgreSQL itself, not Babelfish",
+	"DisableUnicodeSourceFilter": "source filters already compare values in the column's own type",
+	"ExecuteTimeout":             "no statement timeout is set on the sessions; a statement ends when it is done or the task stops",
+	"FailTasksOnLobTruncation":   "a value cut to the LOB size limit in limited LOB mode does not fail the task",
+	"HeartbeatSchema":            "the heartbeat is a logical decoding message (pg_logical_emit_message), which needs no table",
+	"MapBooleanAsBoolean":        "boolean columns always stay boolean (see TYPES.md of the PostgreSQL connector)",
+	"MapJsonbAsClob":             "jsonb is always read as JSON (see TYPES.md of the PostgreSQL connector)",
+	"MapLongVarcharAs":           "character varying without a length is always read as text (see TYPES.md of the PostgreSQL connector)",
+	"MaxFileSize":                "rows reach the target through COPY streams, not intermediate .csv files",
+	"TrimSpaceInChar":            "character(n) values keep their blank padding (see TYPES.md of the PostgreSQL connector)",
 }
 
 // LogValue implements slog.LogValuer without the password.
@@ -89,6 +112,10 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		PluginName: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "PluginName"),
 			eca["pluginname"], PluginNoPreference)),
 		AfterConnectScript: strings.TrimSpace(connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])),
+		Ignored:            connector.IgnoredSettings("PostgreSQLSettings", s, eca, ignoredNames, ignoredSettings),
+	}
+	if m := strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "AuthenticationMethod"), eca["authenticationmethod"])); m == "iam" {
+		return Config{}, configError("AuthenticationMethod iam needs AWS IAM database authentication, which Godwit does not have: set AuthenticationMethod to password and give the endpoint its password")
 	}
 	if cfg.Port == 0 {
 		p, ok, err := connector.SettingInt(s, "Port")

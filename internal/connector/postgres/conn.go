@@ -61,6 +61,9 @@ func NewConn(cfg Config) *Conn { return &Conn{cfg: cfg} }
 // Config returns the connector's configuration.
 func (c *Conn) Config() Config { return c.cfg }
 
+// IgnoredSettings implements connector.SettingsIgnorer.
+func (c *Conn) IgnoredSettings() []string { return c.cfg.Ignored }
+
 // Ping connects if needed and checks the session is alive. Connection
 // failures are classified like CheckConnection's.
 func (c *Conn) Ping(ctx context.Context) error {
