@@ -130,6 +130,9 @@ func TestBadConfig(t *testing.T) {
 		"upper case":       {map[string]any{"BucketName": "MyBucket"}, "lower-case"},
 		"folder traversal": {map[string]any{"BucketName": "my-bucket", "BucketFolder": "a/../../b"}, `".."`},
 		"compression":      {map[string]any{"BucketName": "my-bucket", "CompressionType": "zip"}, "CompressionType"},
+		"encryption":       {map[string]any{"BucketName": "my-bucket", "EncryptionMode": "rot13"}, "EncryptionMode"},
+		"kms key, no kms":  {map[string]any{"BucketName": "my-bucket", "ServerSideEncryptionKmsKeyId": "k"}, "sse-kms"},
+		"canned acl":       {map[string]any{"BucketName": "my-bucket", "CannedAclForObjects": "everyone"}, "CannedAclForObjects"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := check(t, localEndpoint(root, connector.RoleTarget, tc.settings))

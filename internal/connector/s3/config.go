@@ -27,7 +27,27 @@ type Config struct {
 	// Target shapes the files a full load writes (DataFormat, CSV options,
 	// MaxFileSize, Parquet options).
 	Target TargetSettings
+	// Ignored says which settings the endpoint sets that have no effect.
+	Ignored []string
 }
+
+// ignoredNames are the S3Settings Godwit keeps without acting on them, in
+// the order they are reported; ignoredSettings says why. localIgnored are
+// those a local bucket (a folder) cannot honour.
+var (
+	ignoredNames    = []string{"AddTrailingPaddingCharacter", "GlueCatalogGeneration"}
+	ignoredSettings = map[string]string{
+		"AddTrailingPaddingCharacter": "string values are written as they are, without padding",
+		"GlueCatalogGeneration":       "there is no AWS Glue Data Catalog to write to",
+	}
+	localIgnoredNames = []string{"CannedAclForObjects", "EncryptionMode", "ExpectedBucketOwner", "ServerSideEncryptionKmsKeyId"}
+	localIgnored      = map[string]string{
+		"CannedAclForObjects":          "a local bucket is a folder: its files are written as they are",
+		"EncryptionMode":               "a local bucket is a folder: its files are written as they are",
+		"ExpectedBucketOwner":          "a local bucket is a folder: its files are written as they are",
+		"ServerSideEncryptionKmsKeyId": "a local bucket is a folder: its files are written as they are",
+	}
+)
 
 // LogValue implements slog.LogValuer without the secret key.
 func (c Config) LogValue() slog.Value {
@@ -55,6 +75,10 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		CompressionType: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(ep.Settings, "CompressionType"), eca["compressiontype"], "none")),
 		Role:            ep.Role,
 		Store:           ep.ObjectStore,
+	}
+	cfg.Ignored = connector.IgnoredSettings("S3Settings", ep.Settings, eca, ignoredNames, ignoredSettings)
+	if cfg.Local() {
+		cfg.Ignored = append(cfg.Ignored, connector.IgnoredSettings("S3Settings", ep.Settings, eca, localIgnoredNames, localIgnored)...)
 	}
 	target, terr := parseTargetSettings(ep.Settings, eca)
 	if err := cfg.Validate(); err != nil {

@@ -74,6 +74,9 @@ func NewConn(cfg Config) *Conn {
 // Config returns the connector's configuration.
 func (c *Conn) Config() Config { return c.cfg }
 
+// IgnoredSettings implements connector.SettingsIgnorer.
+func (c *Conn) IgnoredSettings() []string { return c.cfg.Ignored }
+
 // Ping checks that the bucket can be reached: for a local store that the
 // bucket's directory exists or can be created, for an API that HeadBucket
 // succeeds.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/godwit-dms/godwit/internal/connector"
@@ -61,7 +62,7 @@ func checkLocal(ctx context.Context, cfg Config) (*connector.CheckReport, error)
 	if err := os.Remove(probe); err != nil {
 		return nil, fsError(fmt.Sprintf("delete the test object from bucket %q", cfg.Bucket), probe, err)
 	}
-	return &connector.CheckReport{ServerVersion: "local object store"}, nil
+	return &connector.CheckReport{ServerVersion: "local object store", Warnings: slices.Clone(cfg.Ignored)}, nil
 }
 
 // fsError classifies a file system failure by errno, naming the path and

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,7 +92,7 @@ func checkRemote(ctx context.Context, client *awss3.Client, cfg Config) (*connec
 	if err != nil {
 		return nil, err
 	}
-	report := &connector.CheckReport{ServerVersion: "S3-compatible object store at " + cfg.Store.URL}
+	report := &connector.CheckReport{ServerVersion: "S3-compatible object store at " + cfg.Store.URL, Warnings: slices.Clone(cfg.Ignored)}
 	if server != "" {
 		report.ServerVersion += " (" + server + ")"
 	}

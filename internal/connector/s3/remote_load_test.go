@@ -208,3 +208,54 @@ func TestRemoteLoadConnectionLost(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// EncryptionMode, ServerSideEncryptionKmsKeyId, CannedAclForObjects and
+// ExpectedBucketOwner reach the store with every object written.
+func TestRemoteLoadObjectOptions(t *testing.T) {
+	url, client := startMoto(t)
+	if _, err := client.CreateBucket(bg, &awss3.CreateBucketInput{Bucket: aws.String("dms-target")}); err != nil {
+		t.Fatal(err)
+	}
+	const kmsKey = "arn:aws:kms:us-east-1:123456789012:key/godwit-test"
+	c, err := s3.New(remoteEndpoint(url, connector.RoleTarget, map[string]any{"BucketName": "dms-target", "BucketFolder": "out",
+		s3.SettingTempDir: t.TempDir(), "EncryptionMode": "sse-kms", "ServerSideEncryptionKmsKeyId": kmsKey,
+		"CannedAclForObjects": "public-read", "ExpectedBucketOwner": "123456789012"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	tbl := textTable()
+	mustPrepare(t, c.(*s3.Conn), tbl, connector.PrepTruncate)
+	mustLoad(t, c.(*s3.Conn), tbl, wideRows(0, 5))
+	mustFinish(t, c.(*s3.Conn), tbl)
+	key := aws.String("out/s/t/LOAD00000001.csv")
+	head, err := client.HeadObject(bg, &awss3.HeadObjectInput{Bucket: aws.String("dms-target"), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ServerSideEncryption != "aws:kms" || aws.ToString(head.SSEKMSKeyId) != kmsKey {
+		t.Errorf("object encryption %q with key %q, want aws:kms with %s", head.ServerSideEncryption, aws.ToString(head.SSEKMSKeyId), kmsKey)
+	}
+	acl, err := client.GetObjectAcl(bg, &awss3.GetObjectAclInput{Bucket: aws.String("dms-target"), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := false
+	for _, g := range acl.Grants {
+		public = public || (g.Grantee != nil && strings.HasSuffix(aws.ToString(g.Grantee.URI), "/AllUsers") && g.Permission == "READ")
+	}
+	if !public {
+		t.Errorf("object grants %+v lack public-read", acl.Grants)
+	}
+
+	// A local bucket cannot honour them: they are named as settings without effect.
+	ep := localEndpoint(t.TempDir(), connector.RoleTarget, map[string]any{"BucketName": "local-bucket", "EncryptionMode": "sse-s3"})
+	lc, err := s3.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	if miss := testenv.Missing(lc.(*s3.Conn).IgnoredSettings(), "S3Settings.EncryptionMode has no effect"); len(miss) > 0 {
+		t.Errorf("local bucket: ignored settings %q", lc.(*s3.Conn).IgnoredSettings())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/godwit-dms/godwit/internal/connector"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,30 @@ type TargetSettings struct {
 	// IgnoredCDCSettings are the CDC settings given that Godwit does not
 	// apply (see ignoredCDC).
 	IgnoredCDCSettings []string
+
+	// Objects says how an S3-compatible API stores each object written
+	// (EncryptionMode, ServerSideEncryptionKmsKeyId, CannedAclForObjects,
+	// ExpectedBucketOwner); a local bucket keeps files as they are.
+	Objects ObjectOptions
 }
+
+// ObjectOptions are the S3Settings sent with every object a target writes
+// through an S3-compatible API.
+type ObjectOptions struct {
+	// Encryption is sse-s3 or sse-kms when EncryptionMode is given, else
+	// "": without it nothing is asked of the store (DMS's default, sse-s3,
+	// is refused by stores without encryption configured).
+	Encryption string
+	KMSKeyID   string
+	// CannedACL is the object ACL (CannedAclForObjects, e.g. public-read;
+	// "" or none: no ACL header).
+	CannedACL           string
+	ExpectedBucketOwner string
+}
+
+// cannedACLs are the values of CannedAclForObjects.
+var cannedACLs = []string{"none", "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read",
+	"bucket-owner-read", "bucket-owner-full-control"}
 
 // settingsReader looks a setting up in S3Settings, then in the extra
 // connection attributes (lower-cased keys).
@@ -294,6 +318,7 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 	s.CdcMinFileSizeKB = r.integer("CdcMinFileSize", DefaultCdcMinFileSizeKB, 1, 1<<30)
 	r.partitionSettings(&s)
 	r.noSupSettings(&s)
+	r.objectSettings(&s.Objects)
 	if r.err != nil {
 		return s, r.err
 	}
@@ -301,6 +326,20 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 }
 
 // validate checks the settings' values; the zero value is valid.
+// objectSettings reads the ObjectOptions.
+func (r *settingsReader) objectSettings(o *ObjectOptions) {
+	norm := func(v string) string { return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(v)), "_", "-") }
+	if mode, ok := r.str("EncryptionMode", ""); ok {
+		o.Encryption = norm(mode)
+	}
+	o.KMSKeyID, _ = r.str("ServerSideEncryptionKmsKeyId", "")
+	acl, _ := r.str("CannedAclForObjects", "none")
+	if o.CannedACL = norm(acl); o.CannedACL == "none" {
+		o.CannedACL = ""
+	}
+	o.ExpectedBucketOwner, _ = r.str("ExpectedBucketOwner", "")
+}
+
 func (s TargetSettings) validate() error {
 	switch s.DataFormat {
 	case "", FormatCSV, FormatParquet:
@@ -325,6 +364,14 @@ func (s TargetSettings) validate() error {
 	case "", EncodingRLEDictionary, EncodingPlain, EncodingPlainDictionary:
 	default:
 		return configError("EncodingType %q is not valid: use rle-dictionary, plain or plain-dictionary", s.EncodingType)
+	}
+	switch o := s.Objects; {
+	case o.Encryption != "" && o.Encryption != "sse-s3" && o.Encryption != "sse-kms":
+		return configError("EncryptionMode %q is not valid: use sse-s3 or sse-kms", o.Encryption)
+	case o.KMSKeyID != "" && o.Encryption != "sse-kms":
+		return configError("ServerSideEncryptionKmsKeyId is set, but EncryptionMode is not sse-kms: set EncryptionMode to sse-kms")
+	case o.CannedACL != "" && !slices.Contains(cannedACLs, o.CannedACL):
+		return configError("CannedAclForObjects %q is not valid: use one of %s", o.CannedACL, strings.Join(cannedACLs, ", "))
 	}
 	if s.CdcInsertsOnly && s.CdcInsertsAndUpdates {
 		return configError("CdcInsertsOnly and CdcInsertsAndUpdates are both true: set at most one of them")

@@ -305,10 +305,9 @@ func (s *remoteStore) publish(ctx context.Context, staged, key string) error {
 	if err != nil {
 		return fsError("read the staged file", staged, err)
 	}
-	_, err = s.client.PutObject(ctx, &awss3.PutObjectInput{
-		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
-		Body: f, ContentLength: aws.Int64(fi.Size()), ContentType: aws.String(contentType(key)),
-	})
+	in := s.putInput(key, f, fi.Size())
+	in.ContentType = aws.String(contentType(key))
+	_, err = s.client.PutObject(ctx, in)
 	if err != nil {
 		return s.fail(ctx, "PutObject", "write objects to bucket", err)
 	}
@@ -358,11 +357,31 @@ func (s *remoteStore) read(ctx context.Context, key string) ([]byte, bool, error
 	return b, true, nil
 }
 
+// putInput is the PutObject of size bytes of body at key, with the
+// endpoint's ObjectOptions.
+func (s *remoteStore) putInput(key string, body io.Reader, size int64) *awss3.PutObjectInput {
+	in := &awss3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: body, ContentLength: aws.Int64(size)}
+	o := s.cfg.Target.Objects
+	switch o.Encryption {
+	case "sse-s3":
+		in.ServerSideEncryption = types.ServerSideEncryptionAes256
+	case "sse-kms":
+		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
+		if o.KMSKeyID != "" {
+			in.SSEKMSKeyId = aws.String(o.KMSKeyID)
+		}
+	}
+	if o.CannedACL != "" {
+		in.ACL = types.ObjectCannedACL(o.CannedACL)
+	}
+	if o.ExpectedBucketOwner != "" {
+		in.ExpectedBucketOwner = aws.String(o.ExpectedBucketOwner)
+	}
+	return in
+}
+
 func (s *remoteStore) write(ctx context.Context, key string, data []byte) error {
-	_, err := s.client.PutObject(ctx, &awss3.PutObjectInput{
-		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
-		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
-	})
+	_, err := s.client.PutObject(ctx, s.putInput(key, bytes.NewReader(data), int64(len(data))))
 	if err != nil {
 		return s.fail(ctx, "PutObject", "write objects to bucket", err)
 	}
