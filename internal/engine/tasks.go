@@ -155,6 +155,9 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	if err != nil {
 		return fail("The task settings are invalid: %v", err)
 	}
+	if ignored := tasksettings.Ignored(t.Settings); len(ignored) > 0 {
+		log.Warn("task settings without effect in Godwit (docs/compatibility.md says why)", "settings", strings.Join(ignored, ", "))
+	}
 	maps, err := mapping.Parse(t.TableMappings)
 	if err != nil {
 		return fail("The table mappings are invalid: %v", err)
