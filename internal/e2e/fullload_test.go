@@ -491,3 +491,28 @@ func TestTaskWaitersOnTinyTable(t *testing.T) {
 		t.Fatalf("delete endpoint after the task: %v", err)
 	}
 }
+
+// A source endpoint with FailTasksOnLobTruncation fails a limited-LOB-mode
+// load on a value longer than LobMaxSize, naming the column, instead of
+// cutting it.
+func TestFullLoadFailsOnLOBTruncation(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE docs (id int PRIMARY KEY, body text)`,
+		`INSERT INTO docs VALUES (1, 'short'), (2, repeat('x', 2000))`)
+	s := startServer(t)
+	p := pgPair(t, s, pg, srcDB, tgtDB, "lobfail")
+	src := createEndpoint(t, p.c, endpointArgs{id: "lobfail-src-strict", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port,
+		user: pg.User, password: pg.Password, db: srcDB, eca: "failTasksOnLobTruncation=true"})
+	p.srcARN = aws.ToString(src.EndpointArn)
+	arn := createTask(t, p, "lobfail-task", "full-load", includeAll, `{"TargetMetadata":{"LobMaxSize":1}}`)
+	if _, err := p.c.StartReplicationTask(ctxT(t), &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn),
+		StartReplicationTaskType: types.StartReplicationTaskTypeValueStartReplication}); err != nil {
+		t.Fatal(err)
+	}
+	task := waitStatus(t, p.c, arn, "failed", "stopped")
+	msg := aws.ToString(task.LastFailureMessage)
+	if aws.ToString(task.Status) != "failed" || !strings.Contains(msg, "FailTasksOnLobTruncation") || !strings.Contains(msg, `"body"`) {
+		t.Fatalf("task %s: %s", aws.ToString(task.Status), msg)
+	}
+}

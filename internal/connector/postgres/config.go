@@ -49,6 +49,10 @@ type Config struct {
 	// attribute), e.g. SET session_replication_role = replica on a target.
 	// The replication connection of CDC does not run it.
 	AfterConnectScript string
+	// FailOnLOBTruncation (FailTasksOnLobTruncation) makes a full load in
+	// limited LOB mode fail on a value longer than the limit instead of
+	// cutting it.
+	FailOnLOBTruncation bool
 	// Ignored says which settings the endpoint sets that have no effect
 	// (ignoredSettings).
 	Ignored []string
@@ -57,7 +61,7 @@ type Config struct {
 // ignoredNames are the PostgreSQLSettings Godwit keeps without acting on
 // them, in the order they are reported; ignoredSettings says why.
 var ignoredNames = []string{"BabelfishDatabaseName", "DatabaseMode", "DisableUnicodeSourceFilter", "ExecuteTimeout",
-	"FailTasksOnLobTruncation", "HeartbeatSchema", "MapBooleanAsBoolean", "MapJsonbAsClob", "MapLongVarcharAs",
+	"HeartbeatSchema", "MapBooleanAsBoolean", "MapJsonbAsClob", "MapLongVarcharAs",
 	"MaxFileSize", "TrimSpaceInChar"}
 
 var ignoredSettings = map[string]string{
@@ -65,7 +69,6 @@ var ignoredSettings = map[string]string{
 	"DatabaseMode":               "tables are written through PostgreSQL itself, not Babelfish",
 	"DisableUnicodeSourceFilter": "source filters already compare values in the column's own type",
 	"ExecuteTimeout":             "no statement timeout is set on the sessions; a statement ends when it is done or the task stops",
-	"FailTasksOnLobTruncation":   "a value cut to the LOB size limit in limited LOB mode does not fail the task",
 	"HeartbeatSchema":            "the heartbeat is a logical decoding message (pg_logical_emit_message), which needs no table",
 	"MapBooleanAsBoolean":        "boolean columns always stay boolean (see TYPES.md of the PostgreSQL connector)",
 	"MapJsonbAsClob":             "jsonb is always read as JSON (see TYPES.md of the PostgreSQL connector)",
@@ -128,6 +131,11 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 	}
 	if cfg.Port == 0 {
 		cfg.Port = DefaultPort
+	}
+	if f, ok := connector.SettingBool(s, "FailTasksOnLobTruncation"); ok {
+		cfg.FailOnLOBTruncation = f
+	} else if v, ok := eca["failtasksonlobtruncation"]; ok {
+		cfg.FailOnLOBTruncation, _ = strconv.ParseBool(v)
 	}
 	if hb, ok := connector.SettingBool(s, "HeartbeatEnable"); ok {
 		cfg.HeartbeatEnable = hb

@@ -33,6 +33,17 @@ const arenaChunk = 256 << 10
 type field struct {
 	dec    decoder
 	lobMax int // > 0: cut text and bytea values to this many bytes
+	// failLOB makes a value longer than lobMax an error (lobTooLarge)
+	// instead of cut; name is the column's, for that error.
+	failLOB bool
+	name    string
+}
+
+// lobTooLarge is the error of a LOB value longer than the limit of
+// limited LOB mode when FailTasksOnLobTruncation asks for a failure.
+func lobTooLarge(column string, limit int) error {
+	return fmt.Errorf("column %s holds a value longer than the %d bytes of limited LOB mode (LobMaxSize), and FailTasksOnLobTruncation is set, so the task fails instead of cutting it: raise LobMaxSize or use full LOB mode",
+		quoteIdent(column), limit)
 }
 
 // copyReader parses a binary COPY TO stream written to it by
@@ -181,6 +192,9 @@ func (r *copyReader) decode(f *field, b []byte) (any, error) {
 	switch f.dec {
 	case decText:
 		if f.lobMax > 0 && len(b) > f.lobMax {
+			if f.failLOB {
+				return nil, lobTooLarge(f.name, f.lobMax)
+			}
 			b = cutUTF8(b, f.lobMax)
 		}
 		return r.str(b), nil
@@ -233,6 +247,9 @@ func (r *copyReader) decode(f *field, b []byte) (any, error) {
 		return r.str(out), nil
 	case decBytea:
 		if f.lobMax > 0 && len(b) > f.lobMax {
+			if f.failLOB {
+				return nil, lobTooLarge(f.name, f.lobMax)
+			}
 			b = b[:f.lobMax]
 		}
 		d := r.alloc(len(b))
@@ -314,6 +331,18 @@ func cutUTF8(b []byte, n int) []byte {
 type copyFrames struct {
 	pending []byte
 	trailer bool
+	// err is parse's error: the COPY was abandoned because of what it
+	// held (a bad value, a broken stream), not because the session failed.
+	err error
+}
+
+// parseError wraps the error of a COPY abandoned for what it held (see
+// copyFrames.err) with doing, or returns nil when parsing never failed.
+func (f *copyFrames) parseError(doing string) error {
+	if f.err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", doing, f.err)
 }
 
 // feed parses p, after the carried-over bytes if any, and keeps what
@@ -322,6 +351,7 @@ func (f *copyFrames) feed(p []byte, parse func([]byte) (int, error)) (int, error
 	if len(f.pending) == 0 {
 		used, err := parse(p)
 		if err != nil {
+			f.err = err
 			return 0, err
 		}
 		f.pending = append(f.pending, p[used:]...)
@@ -330,6 +360,7 @@ func (f *copyFrames) feed(p []byte, parse func([]byte) (int, error)) (int, error
 	f.pending = append(f.pending, p...)
 	used, err := parse(f.pending)
 	if err != nil {
+		f.err = err
 		return 0, err
 	}
 	rest := copy(f.pending, f.pending[used:])

@@ -87,6 +87,7 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	if err != nil {
 		return err
 	}
+	sp.failCut = s.c.cfg.FailOnLOBTruncation
 	if err := checkBinaryIO(ctx, pg, plans); err != nil {
 		return classify(ctx, pg, "checking the binary I/O of "+quoteTable(rel.table.Schema, rel.table.Name), err)
 	}
@@ -107,6 +108,9 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	err = s.copyTo(ctx, pg, sp, q)
 	if fnErr != nil {
 		return fnErr
+	}
+	if perr := sp.parseError("reading " + quoteTable(rel.table.Schema, rel.table.Name)); perr != nil {
+		return perr
 	}
 	if err != nil {
 		return classify(ctx, pg, "reading "+quoteTable(rel.table.Schema, rel.table.Name), err)
@@ -131,12 +135,12 @@ func rawQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, 
 		return "", nil, nil, err
 	}
 	list := make([]string, len(plans), len(plans)+len(req.OrderBy))
-	sp := &rawSplitter{ncols: len(plans)}
+	sp := &rawSplitter{ncols: len(plans), names: make([]string, len(plans))}
 	for i, p := range plans {
 		if why := rawBlocker(p.base); why != "" {
 			return "", nil, nil, fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), quoteTable(rel.table.Schema, rel.table.Name), why)
 		}
-		list[i] = quoteIdent(p.name)
+		list[i], sp.names[i] = quoteIdent(p.name), p.name
 		if req.LOBMaxBytes > 0 {
 			// Limited LOB mode: bytea and text values are cut to
 			// LOBMaxBytes bytes as the stream passes (text never inside
@@ -169,7 +173,7 @@ func rawQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, 
 				// Not among the columns, or converted by Read: select it
 				// again as Read does, under a name of its own so that
 				// ORDER BY still means the column itself.
-				expr, _ := selectExpr(kp, 0)
+				expr, _ := selectExpr(kp, 0, false)
 				pos = len(list)
 				list = append(list, fmt.Sprintf("%s AS \"godwit raw key %d\"", expr, len(sp.keyPos)+1))
 			}

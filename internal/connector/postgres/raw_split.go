@@ -30,8 +30,12 @@ type rawSplitter struct {
 	keys    *copyReader
 	// cut, when set, is per column the size values are cut to (limited
 	// LOB mode; 0 = not cut), cutText whether at a UTF-8 character boundary.
-	cut       []int
-	cutText   []bool
+	cut     []int
+	cutText []bool
+	// failCut makes a value longer than its cut an error (lobTooLarge);
+	// names are the columns', for it.
+	failCut   bool
+	names     []string
 	batchRows int
 	fn        func(b *connector.RawBatch) error
 	// posField, when > 0, is the field holding the tuple's ctid (a read in
@@ -129,7 +133,12 @@ func (s *rawSplitter) parse(p []byte) (int, error) {
 			end += 4
 			if l > 0 {
 				end += int(l)
-				long = long || (s.cut != nil && i < s.ncols && s.cut[i] > 0 && int(l) > s.cut[i])
+				if s.cut != nil && i < s.ncols && s.cut[i] > 0 && int(l) > s.cut[i] {
+					if s.failCut {
+						return off, lobTooLarge(s.names[i], s.cut[i])
+					}
+					long = true
+				}
 			}
 		}
 		if end > len(p) {

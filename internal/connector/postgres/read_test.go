@@ -402,3 +402,45 @@ func TestSnapshotGathersCopies(t *testing.T) {
 		t.Errorf("Read: %d rows, %d pauses, still gathering %v; want 20000 rows, pauses, not gathering", rows, afterRead-afterRaw, on)
 	}
 }
+
+// With FailTasksOnLobTruncation, a LOB value longer than LOBMaxBytes fails
+// the read (decoded and raw) instead of being cut; values that fit pass
+// whole.
+func TestReadFailOnLOBTruncation(t *testing.T) {
+	pg := testenv.Postgres(t)
+	db := pg.NewDatabase(t)
+	pg.Exec(t, db, `CREATE TABLE fits (id int PRIMARY KEY, tx text, b bytea)`,
+		`INSERT INTO fits VALUES (1, repeat('é', 4), decode(repeat('ab', 9), 'hex')), (2, 'short', '\x01')`,
+		`CREATE TABLE long_text (id int PRIMARY KEY, tx text)`, `INSERT INTO long_text VALUES (1, 'ok'), (2, repeat('é', 5))`,
+		`CREATE TABLE long_bytes (id int PRIMARY KEY, b bytea)`, `INSERT INTO long_bytes VALUES (1, decode(repeat('ab', 10), 'hex'))`)
+	ep := endpoint(pg, db, connector.RoleSource)
+	ep.Settings = map[string]any{"FailTasksOnLobTruncation": true}
+	conn, err := postgres.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := conn.(*postgres.Conn)
+	snap := snapshot(t, c, 1)
+	ctx := testCtx(t)
+
+	tb := sourceTable(t, c, "public", "fits")
+	rows, _ := readAll(t, snap, &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}, LOBMaxBytes: 9})
+	if rows[0][1] != strings.Repeat("é", 4) || len(rows[0][2].([]byte)) != 9 {
+		t.Errorf("values that fit: %v", rows[0])
+	}
+	if b := rawAll(t, snap, &connector.ReadRequest{Table: tb, LOBMaxBytes: 9}); len(b) != 1 || b[0].Rows != 2 {
+		t.Errorf("raw read of values that fit: %d batches", len(b))
+	}
+	for name, col := range map[string]string{"long_text": `"tx"`, "long_bytes": `"b"`} {
+		tb := sourceTable(t, c, "public", name)
+		req := &connector.ReadRequest{Table: tb, OrderBy: []string{"id"}, LOBMaxBytes: 9}
+		if _, _, err := tryRead(ctx, snap, req); err == nil || !strings.Contains(err.Error(), "FailTasksOnLobTruncation") || !strings.Contains(err.Error(), col) {
+			t.Errorf("%s: Read: %v, want the LOB limit error naming %s", name, err, col)
+		}
+		err := snap.(connector.RawSnapshot).ReadRaw(ctx, req, func(*connector.RawBatch) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "FailTasksOnLobTruncation") || !strings.Contains(err.Error(), col) {
+			t.Errorf("%s: ReadRaw: %v, want the LOB limit error naming %s", name, err, col)
+		}
+	}
+}

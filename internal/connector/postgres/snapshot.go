@@ -288,7 +288,7 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 		return classify(ctx, pg, "reading the table's columns", err)
 	}
 	storage := positioned && storageOrderFits(rel, req)
-	q, fields, err := readQuery(rel, req, storage)
+	q, fields, err := readQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err
 	}
@@ -325,6 +325,9 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 	if fnErr != nil {
 		return fnErr
 	}
+	if perr := cr.parseError("reading " + quoteTable(rel.table.Schema, rel.table.Name)); perr != nil {
+		return perr
+	}
 	if err != nil {
 		return classify(ctx, pg, "reading "+quoteTable(rel.table.Schema, rel.table.Name), err)
 	}
@@ -334,7 +337,7 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 // readQuery builds the COPY of a read and the decoding of its fields;
 // with storage, the rows' ctid follows the columns (as bytes) instead of
 // an ORDER BY.
-func readQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, []field, error) {
+func readQuery(rel *relation, req *connector.ReadRequest, storage, failLOB bool) (string, []field, error) {
 	names := req.Columns
 	if len(names) == 0 {
 		names = make([]string, len(rel.plans))
@@ -349,7 +352,7 @@ func readQuery(rel *relation, req *connector.ReadRequest, storage bool) (string,
 	list := make([]string, len(plans))
 	fields := make([]field, len(plans))
 	for i, p := range plans {
-		list[i], fields[i] = selectExpr(p, req.LOBMaxBytes)
+		list[i], fields[i] = selectExpr(p, req.LOBMaxBytes, failLOB)
 	}
 	if storage {
 		list = append(list, `ctid AS "godwit position"`)
@@ -385,8 +388,10 @@ func readQuery(rel *relation, req *connector.ReadRequest, storage bool) (string,
 
 // selectExpr is the SELECT item of a column and how its field decodes.
 // With lobMax, LOB columns are cut on the server (characters for text,
-// bytes for bytea) and again to lobMax bytes on the client.
-func selectExpr(p *colPlan, lobMax int) (string, field) {
+// bytes for bytea) and again to lobMax bytes on the client; with failLOB
+// the server keeps one more, so that the client sees a longer value and
+// fails.
+func selectExpr(p *colPlan, lobMax int, failLOB bool) (string, field) {
 	col := quoteIdent(p.name)
 	f := field{dec: p.dec}
 	expr := col
@@ -399,8 +404,11 @@ func selectExpr(p *colPlan, lobMax int) (string, field) {
 		expr = "CASE WHEN " + col + " IS NULL THEN NULL ELSE pg_catalog.format('%s', " + col + ") END"
 	}
 	if lobMax > 0 && p.typ.Kind.IsLOB() {
-		f.lobMax = lobMax
+		f.lobMax, f.failLOB, f.name = lobMax, failLOB, p.name
 		n := fmt.Sprint(lobMax)
+		if failLOB {
+			n = fmt.Sprint(lobMax + 1)
+		}
 		switch p.dec {
 		case decBytea:
 			expr = "substring(" + col + " from 1 for " + n + ")"
@@ -487,7 +495,7 @@ func sampleSplits(ctx context.Context, pg *pgx.Conn, rel *relation, plans []*col
 	exprs := make([]string, len(plans))
 	fields := make([]field, len(plans))
 	for i, p := range plans {
-		exprs[i], fields[i] = selectExpr(p, 0)
+		exprs[i], fields[i] = selectExpr(p, 0, false)
 	}
 	q := fmt.Sprintf(`COPY (SELECT %s FROM (
 	SELECT DISTINCT %s FROM (
