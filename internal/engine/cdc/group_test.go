@@ -56,11 +56,35 @@ func TestBatchGroupsGrowFromSmall(t *testing.T) {
 	}
 }
 
+// Transactional apply commits MinTransactionSize changes at first, then,
+// while transactions keep waiting, twice the last group up to
+// transactionsMaxChanges; never fewer than MinTransactionSize.
+func TestTransactionGroupsGrowUnderBacklog(t *testing.T) {
+	rec := &groupRecorder{}
+	backlog(t, rec, noCheckpoints{}, 80, `{}`)
+	want := []int{1000, 2000, 4000, 8000, 16000, 20000, 20000, 9000}
+	if !slices.Equal(rec.groups, want) {
+		t.Errorf("groups = %v, want %v", rec.groups, want)
+	}
+	rec = &groupRecorder{}
+	backlog(t, rec, noCheckpoints{}, 80, `{"ChangeProcessingTuning":{"MinTransactionSize":30000}}`)
+	if want := []int{30000, 30000, 20000}; !slices.Equal(rec.groups, want) {
+		t.Errorf("MinTransactionSize 30000: groups = %v, want %v", rec.groups, want)
+	}
+}
+
 // batchBacklog runs a batch apply loop over n transactions of 1000 inserts
 // each, at positions p01, p02, ..., queued before the loop starts.
 func batchBacklog(t *testing.T, ca connector.ChangeApplier, cp Checkpointer, n int) {
 	t.Helper()
-	set, _, err := tasksettings.Parse(`{"TargetMetadata":{"BatchApplyEnabled":true}}`, true)
+	backlog(t, ca, cp, n, `{"TargetMetadata":{"BatchApplyEnabled":true}}`)
+}
+
+// backlog runs an apply loop with the task settings doc over n
+// transactions of 1000 inserts each, queued before the loop starts.
+func backlog(t *testing.T, ca connector.ChangeApplier, cp Checkpointer, n int, doc string) {
+	t.Helper()
+	set, _, err := tasksettings.Parse(doc, true)
 	if err != nil {
 		t.Fatal(err)
 	}
