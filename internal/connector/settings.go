@@ -90,18 +90,45 @@ type SettingsIgnorer interface {
 	IgnoredSettings() []string
 }
 
-// IgnoredSettings lists the settings of unused (setting name → why it has
-// no effect) that the endpoint's settings block s (named block, e.g.
-// PostgreSQLSettings) or its extra connection attributes eca (lower-cased
-// keys) set, in the order of names.
-func IgnoredSettings(block string, s map[string]any, eca map[string]string, names []string, unused map[string]string) []string {
+// IgnoredSetting is a setting a connector keeps without acting on it, and
+// why it has no effect.
+type IgnoredSetting struct{ Name, Why string }
+
+// IgnoredSettings lists the settings of unused that the endpoint's
+// settings block s (named block, e.g. PostgreSQLSettings) or its extra
+// connection attributes eca (lower-cased keys) set, in unused's order.
+func IgnoredSettings(block string, s map[string]any, eca map[string]string, unused []IgnoredSetting) []string {
 	var out []string
-	for _, name := range names {
-		_, inBlock := s[name]
-		_, inECA := eca[strings.ToLower(name)]
+	for _, u := range unused {
+		_, inBlock := s[u.Name]
+		_, inECA := eca[strings.ToLower(u.Name)]
 		if inBlock || inECA {
-			out = append(out, fmt.Sprintf("%s.%s has no effect in Godwit: %s.", block, name, unused[name]))
+			out = append(out, fmt.Sprintf("%s.%s has no effect in Godwit: %s.", block, u.Name, u.Why))
 		}
 	}
 	return out
+}
+
+// BoolSetting reads a boolean setting from the settings block s, else
+// from the extra connection attributes eca (lower-cased keys); ok is false
+// when neither gives one.
+func BoolSetting(s map[string]any, eca map[string]string, key string) (v, ok bool) {
+	if v, ok := SettingBool(s, key); ok {
+		return v, true
+	}
+	if a, found := eca[strings.ToLower(key)]; found {
+		v, err := strconv.ParseBool(a)
+		return v, err == nil
+	}
+	return false, false
+}
+
+// UnsupportedAuthentication says why the endpoint's AuthenticationMethod
+// (settings block s, or attributes eca) cannot be used, or "" when it can:
+// iam needs AWS IAM database authentication.
+func UnsupportedAuthentication(s map[string]any, eca map[string]string) string {
+	if strings.EqualFold(FirstNonEmpty(SettingString(s, "AuthenticationMethod"), eca["authenticationmethod"]), "iam") {
+		return "AuthenticationMethod iam needs AWS IAM database authentication, which Godwit does not have: set AuthenticationMethod to password and give the endpoint its password"
+	}
+	return ""
 }

@@ -8,11 +8,10 @@ import (
 )
 
 func TestIgnoredSettings(t *testing.T) {
-	names := []string{"ExecuteTimeout", "EventsPollInterval", "MapJsonbAsClob"}
-	why := map[string]string{"ExecuteTimeout": "no timeout", "EventsPollInterval": "streamed", "MapJsonbAsClob": "json"}
+	unused := []connector.IgnoredSetting{{Name: "ExecuteTimeout", Why: "no timeout"}, {Name: "EventsPollInterval", Why: "streamed"}, {Name: "MapJsonbAsClob", Why: "json"}}
 	settings := map[string]any{"ExecuteTimeout": float64(30), "ServerName": "db"}
 	eca := connector.ParseAttributes("eventsPollInterval=5; slotName=s")
-	got := connector.IgnoredSettings("MySQLSettings", settings, eca, names, why)
+	got := connector.IgnoredSettings("MySQLSettings", settings, eca, unused)
 	want := []string{
 		"MySQLSettings.ExecuteTimeout has no effect in Godwit: no timeout.",
 		"MySQLSettings.EventsPollInterval has no effect in Godwit: streamed.",
@@ -20,7 +19,7 @@ func TestIgnoredSettings(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if got := connector.IgnoredSettings("MySQLSettings", nil, nil, names, why); got != nil {
+	if got := connector.IgnoredSettings("MySQLSettings", nil, nil, unused); got != nil {
 		t.Fatalf("nothing set: got %q", got)
 	}
 }

@@ -54,13 +54,11 @@ type Config struct {
 
 // ignoredNames are the MySQLSettings Godwit keeps without acting on them,
 // in the order they are reported; ignoredSettings says why.
-var ignoredNames = []string{"CleanSourceMetadataOnMismatch", "EventsPollInterval", "ExecuteTimeout", "ParallelLoadThreads"}
-
-var ignoredSettings = map[string]string{
-	"CleanSourceMetadataOnMismatch": "no copy of the tables' metadata is kept to clean: it is read from the server",
-	"EventsPollInterval":            "the binary log is streamed as a replica reads it: new events arrive without polling",
-	"ExecuteTimeout":                "no statement timeout is set on the sessions; a statement ends when it is done or the task stops",
-	"ParallelLoadThreads":           "a table loads on one session per segment; MaxFullLoadSubTasks and parallel-load rules set how many",
+var ignoredSettings = []connector.IgnoredSetting{
+	{Name: "CleanSourceMetadataOnMismatch", Why: "no copy of the tables' metadata is kept to clean: it is read from the server"},
+	{Name: "EventsPollInterval", Why: "the binary log is streamed as a replica reads it: new events arrive without polling"},
+	{Name: "ExecuteTimeout", Why: "no statement timeout is set on the sessions; a statement ends when it is done or the task stops"},
+	{Name: "ParallelLoadThreads", Why: "a table loads on one session per segment; MaxFullLoadSubTasks and parallel-load rules set how many"},
 }
 
 // LogValue implements slog.LogValuer without the password.
@@ -102,10 +100,10 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		ServerTimezone: connector.FirstNonEmpty(connector.SettingString(s, "ServerTimezone"), eca["servertimezone"]),
 		TargetDbType: normalizeTargetDbType(connector.FirstNonEmpty(connector.SettingString(s, "TargetDbType"),
 			eca["targetdbtype"], TargetMultipleDatabases)),
-		Ignored: connector.IgnoredSettings("MySQLSettings", s, eca, ignoredNames, ignoredSettings),
+		Ignored: connector.IgnoredSettings("MySQLSettings", s, eca, ignoredSettings),
 	}
-	if m := strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "AuthenticationMethod"), eca["authenticationmethod"])); m == "iam" {
-		return Config{}, configError("AuthenticationMethod iam needs AWS IAM database authentication, which Godwit does not have: set AuthenticationMethod to password and give the endpoint its password")
+	if why := connector.UnsupportedAuthentication(s, eca); why != "" {
+		return Config{}, configError("%s", why)
 	}
 	var scripts []string
 	for _, sc := range []string{eca["initstmt"], connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])} {

@@ -58,23 +58,19 @@ type Config struct {
 	Ignored []string
 }
 
-// ignoredNames are the PostgreSQLSettings Godwit keeps without acting on
-// them, in the order they are reported; ignoredSettings says why.
-var ignoredNames = []string{"BabelfishDatabaseName", "DatabaseMode", "DisableUnicodeSourceFilter", "ExecuteTimeout",
-	"HeartbeatSchema", "MapBooleanAsBoolean", "MapJsonbAsClob", "MapLongVarcharAs",
-	"MaxFileSize", "TrimSpaceInChar"}
-
-var ignoredSettings = map[string]string{
-	"BabelfishDatabaseName":      "tables are written through PostgreSQL itself, not Babelfish",
-	"DatabaseMode":               "tables are written through PostgreSQL itself, not Babelfish",
-	"DisableUnicodeSourceFilter": "source filters already compare values in the column's own type",
-	"ExecuteTimeout":             "no statement timeout is set on the sessions; a statement ends when it is done or the task stops",
-	"HeartbeatSchema":            "the heartbeat is a logical decoding message (pg_logical_emit_message), which needs no table",
-	"MapBooleanAsBoolean":        "boolean columns always stay boolean (see TYPES.md of the PostgreSQL connector)",
-	"MapJsonbAsClob":             "jsonb is always read as JSON (see TYPES.md of the PostgreSQL connector)",
-	"MapLongVarcharAs":           "character varying without a length is always read as text (see TYPES.md of the PostgreSQL connector)",
-	"MaxFileSize":                "rows reach the target through COPY streams, not intermediate .csv files",
-	"TrimSpaceInChar":            "character(n) values keep their blank padding (see TYPES.md of the PostgreSQL connector)",
+// ignoredSettings are the PostgreSQLSettings Godwit keeps without acting
+// on them, in the order they are reported.
+var ignoredSettings = []connector.IgnoredSetting{
+	{Name: "BabelfishDatabaseName", Why: "tables are written through PostgreSQL itself, not Babelfish"},
+	{Name: "DatabaseMode", Why: "tables are written through PostgreSQL itself, not Babelfish"},
+	{Name: "DisableUnicodeSourceFilter", Why: "source filters already compare values in the column's own type"},
+	{Name: "ExecuteTimeout", Why: "no statement timeout is set on the sessions; a statement ends when it is done or the task stops"},
+	{Name: "HeartbeatSchema", Why: "the heartbeat is a logical decoding message (pg_logical_emit_message), which needs no table"},
+	{Name: "MapBooleanAsBoolean", Why: "boolean columns always stay boolean (see TYPES.md of the PostgreSQL connector)"},
+	{Name: "MapJsonbAsClob", Why: "jsonb is always read as JSON (see TYPES.md of the PostgreSQL connector)"},
+	{Name: "MapLongVarcharAs", Why: "character varying without a length is always read as text (see TYPES.md of the PostgreSQL connector)"},
+	{Name: "MaxFileSize", Why: "rows reach the target through COPY streams, not intermediate .csv files"},
+	{Name: "TrimSpaceInChar", Why: "character(n) values keep their blank padding (see TYPES.md of the PostgreSQL connector)"},
 }
 
 // LogValue implements slog.LogValuer without the password.
@@ -115,10 +111,10 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		PluginName: strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "PluginName"),
 			eca["pluginname"], PluginNoPreference)),
 		AfterConnectScript: strings.TrimSpace(connector.FirstNonEmpty(connector.SettingString(s, "AfterConnectScript"), eca["afterconnectscript"])),
-		Ignored:            connector.IgnoredSettings("PostgreSQLSettings", s, eca, ignoredNames, ignoredSettings),
+		Ignored:            connector.IgnoredSettings("PostgreSQLSettings", s, eca, ignoredSettings),
 	}
-	if m := strings.ToLower(connector.FirstNonEmpty(connector.SettingString(s, "AuthenticationMethod"), eca["authenticationmethod"])); m == "iam" {
-		return Config{}, configError("AuthenticationMethod iam needs AWS IAM database authentication, which Godwit does not have: set AuthenticationMethod to password and give the endpoint its password")
+	if why := connector.UnsupportedAuthentication(s, eca); why != "" {
+		return Config{}, configError("%s", why)
 	}
 	if cfg.Port == 0 {
 		p, ok, err := connector.SettingInt(s, "Port")
@@ -132,16 +128,8 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 	if cfg.Port == 0 {
 		cfg.Port = DefaultPort
 	}
-	if f, ok := connector.SettingBool(s, "FailTasksOnLobTruncation"); ok {
-		cfg.FailOnLOBTruncation = f
-	} else if v, ok := eca["failtasksonlobtruncation"]; ok {
-		cfg.FailOnLOBTruncation, _ = strconv.ParseBool(v)
-	}
-	if hb, ok := connector.SettingBool(s, "HeartbeatEnable"); ok {
-		cfg.HeartbeatEnable = hb
-	} else if v, ok := eca["heartbeatenable"]; ok {
-		cfg.HeartbeatEnable, _ = strconv.ParseBool(v)
-	}
+	cfg.FailOnLOBTruncation, _ = connector.BoolSetting(s, eca, "FailTasksOnLobTruncation")
+	cfg.HeartbeatEnable, _ = connector.BoolSetting(s, eca, "HeartbeatEnable")
 	mode, err := netcheck.ParseSSLMode(ep.SSLMode)
 	if err != nil {
 		return Config{}, err

@@ -83,11 +83,10 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 		return classify(ctx, pg, "reading the table's columns", err)
 	}
 	storage := storageOrderFits(rel, req)
-	q, sp, plans, err := rawQuery(rel, req, storage)
+	q, sp, plans, err := rawQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err
 	}
-	sp.failCut = s.c.cfg.FailOnLOBTruncation
 	if err := checkBinaryIO(ctx, pg, plans); err != nil {
 		return classify(ctx, pg, "checking the binary I/O of "+quoteTable(rel.table.Schema, rel.table.Name), err)
 	}
@@ -109,11 +108,12 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	if fnErr != nil {
 		return fnErr
 	}
-	if perr := sp.parseError("reading " + quoteTable(rel.table.Schema, rel.table.Name)); perr != nil {
+	doing := "reading " + quoteTable(rel.table.Schema, rel.table.Name)
+	if perr := sp.parseError(doing); perr != nil {
 		return perr
 	}
 	if err != nil {
-		return classify(ctx, pg, "reading "+quoteTable(rel.table.Schema, rel.table.Name), err)
+		return classify(ctx, pg, doing, err)
 	}
 	return sp.finish()
 }
@@ -121,8 +121,9 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 // rawQuery builds the COPY of a raw read: the columns as they are, then
 // the key columns the tuples lack in the form Read decodes (and with
 // storage, the rows' ctid instead of an ORDER BY), and the splitter that
-// cuts the stream into batches.
-func rawQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, *rawSplitter, []*colPlan, error) {
+// cuts the stream into batches (with failLOB, failing on a LOB value
+// longer than req.LOBMaxBytes instead of cutting it).
+func rawQuery(rel *relation, req *connector.ReadRequest, storage, failLOB bool) (string, *rawSplitter, []*colPlan, error) {
 	names := req.Columns
 	if len(names) == 0 {
 		names = make([]string, len(rel.plans))
@@ -135,7 +136,7 @@ func rawQuery(rel *relation, req *connector.ReadRequest, storage bool) (string, 
 		return "", nil, nil, err
 	}
 	list := make([]string, len(plans), len(plans)+len(req.OrderBy))
-	sp := &rawSplitter{ncols: len(plans), names: make([]string, len(plans))}
+	sp := &rawSplitter{ncols: len(plans), names: make([]string, len(plans)), failCut: failLOB}
 	for i, p := range plans {
 		if why := rawBlocker(p.base); why != "" {
 			return "", nil, nil, fmt.Errorf("%w: column %s of %s is %s", ErrRawUnsupported, quoteIdent(p.name), quoteTable(rel.table.Schema, rel.table.Name), why)

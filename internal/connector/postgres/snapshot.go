@@ -325,11 +325,12 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 	if fnErr != nil {
 		return fnErr
 	}
-	if perr := cr.parseError("reading " + quoteTable(rel.table.Schema, rel.table.Name)); perr != nil {
+	doing := "reading " + quoteTable(rel.table.Schema, rel.table.Name)
+	if perr := cr.parseError(doing); perr != nil {
 		return perr
 	}
 	if err != nil {
-		return classify(ctx, pg, "reading "+quoteTable(rel.table.Schema, rel.table.Name), err)
+		return classify(ctx, pg, doing, err)
 	}
 	return cr.finish()
 }

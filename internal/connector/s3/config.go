@@ -31,22 +31,21 @@ type Config struct {
 	Ignored []string
 }
 
-// ignoredNames are the S3Settings Godwit keeps without acting on them, in
-// the order they are reported; ignoredSettings says why. localIgnored are
-// those a local bucket (a folder) cannot honour.
+// ignoredSettings are the S3Settings Godwit keeps without acting on them,
+// in the order they are reported; localIgnored are the ObjectOptions, which
+// a local bucket (a folder) cannot honour.
 var (
-	ignoredNames    = []string{"AddTrailingPaddingCharacter", "GlueCatalogGeneration"}
-	ignoredSettings = map[string]string{
-		"AddTrailingPaddingCharacter": "string values are written as they are, without padding",
-		"GlueCatalogGeneration":       "there is no AWS Glue Data Catalog to write to",
+	ignoredSettings = []connector.IgnoredSetting{
+		{Name: "AddTrailingPaddingCharacter", Why: "string values are written as they are, without padding"},
+		{Name: "GlueCatalogGeneration", Why: "there is no AWS Glue Data Catalog to write to"},
 	}
-	localIgnoredNames = []string{"CannedAclForObjects", "EncryptionMode", "ExpectedBucketOwner", "ServerSideEncryptionKmsKeyId"}
-	localIgnored      = map[string]string{
-		"CannedAclForObjects":          "a local bucket is a folder: its files are written as they are",
-		"EncryptionMode":               "a local bucket is a folder: its files are written as they are",
-		"ExpectedBucketOwner":          "a local bucket is a folder: its files are written as they are",
-		"ServerSideEncryptionKmsKeyId": "a local bucket is a folder: its files are written as they are",
-	}
+	localIgnored = func() []connector.IgnoredSetting {
+		var out []connector.IgnoredSetting
+		for _, name := range []string{"CannedAclForObjects", "EncryptionMode", "ExpectedBucketOwner", "ServerSideEncryptionKmsKeyId"} {
+			out = append(out, connector.IgnoredSetting{Name: name, Why: "a local bucket is a folder: its files are written as they are"})
+		}
+		return out
+	}()
 )
 
 // LogValue implements slog.LogValuer without the secret key.
@@ -76,9 +75,9 @@ func ConfigFromEndpoint(ep connector.Endpoint) (Config, error) {
 		Role:            ep.Role,
 		Store:           ep.ObjectStore,
 	}
-	cfg.Ignored = connector.IgnoredSettings("S3Settings", ep.Settings, eca, ignoredNames, ignoredSettings)
+	cfg.Ignored = connector.IgnoredSettings("S3Settings", ep.Settings, eca, ignoredSettings)
 	if cfg.Local() {
-		cfg.Ignored = append(cfg.Ignored, connector.IgnoredSettings("S3Settings", ep.Settings, eca, localIgnoredNames, localIgnored)...)
+		cfg.Ignored = append(cfg.Ignored, connector.IgnoredSettings("S3Settings", ep.Settings, eca, localIgnored)...)
 	}
 	target, terr := parseTargetSettings(ep.Settings, eca)
 	if err := cfg.Validate(); err != nil {

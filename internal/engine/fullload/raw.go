@@ -72,12 +72,8 @@ func (tr *tableRun) rawSegment(ctx context.Context, i int, req *connector.ReadRe
 		cancel(err)
 		for range ch {
 		}
-		tr.settle(ctx, i)
-		return err
+	} else if readErr != nil {
+		err = fmt.Errorf("read %s: %w", tr.plan.Source.QualifiedName(), readErr)
 	}
-	if readErr != nil {
-		tr.settle(ctx, i)
-		return fmt.Errorf("read %s: %w", tr.plan.Source.QualifiedName(), readErr)
-	}
-	return tr.done(ctx, i)
+	return tr.end(ctx, i, err)
 }

@@ -481,18 +481,19 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 		cancel(err)
 		for range ch {
 		}
+	} else if readErr != nil {
+		err = fmt.Errorf("read %s: %w", plan.Source.QualifiedName(), readErr)
+	}
+	return tr.end(ctx, i, err)
+}
+
+// end closes the run of segment i, which err ended (nil: it loaded its
+// last row): a segment ended early settles its progress (settle).
+func (tr *tableRun) end(ctx context.Context, i int, err error) error {
+	if err != nil {
 		tr.settle(ctx, i)
 		return err
 	}
-	if readErr != nil {
-		tr.settle(ctx, i)
-		return fmt.Errorf("read %s: %w", plan.Source.QualifiedName(), readErr)
-	}
-	return tr.done(ctx, i)
-}
-
-// done records that segment i is loaded.
-func (tr *tableRun) done(ctx context.Context, i int) error {
 	return tr.report(ctx, func(ts *dms.TableStats) {
 		ts.Segments[i].Done = true
 		ts.Segments[i].Position = ""
