@@ -90,6 +90,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&testTimeout, "connection-test-timeout", 30*time.Second, "upper bound of one TestConnection")
 	fs.DurationVar(&cfg.MinTaskRunningTime, "min-task-running-time", time.Second, "shortest time a task is reported running, so pollers see it (e.g. 35s for Terraform's first poll)")
 	fs.DurationVar(&cfg.FullLoadCommitInterval, "full-load-commit-interval", time.Second, "how long one load statement of a full load takes rows before it commits and the table's progress is recorded")
+	fs.Int64Var(&cfg.FullLoadSegmentRows, "full-load-segment-rows", 1_000_000, "table size (estimated rows) above which a full load may cut a keyed table into segments of its own accord")
 	fs.StringVar(&logLevel, "log-level", env("GODWIT_LOG_LEVEL", "info"), "debug, info, warn or error (env GODWIT_LOG_LEVEL)")
 	fs.StringVar(&logFormat, "log-format", env("GODWIT_LOG_FORMAT", "text"), "text or json (env GODWIT_LOG_FORMAT)")
 	fs.Usage = func() {

@@ -59,7 +59,10 @@ type Config struct {
 	// takes batches before it commits and the progress is recorded
 	// (default 1 s).
 	FullLoadCommitInterval time.Duration
-	Logger                 *slog.Logger
+	// FullLoadSegmentRows is the table size above which a full load may cut
+	// a keyed table into segments of its own accord (default 1,000,000).
+	FullLoadSegmentRows int64
+	Logger              *slog.Logger
 }
 
 // App is a running Godwit.
@@ -149,6 +152,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ConnectionTestTimeout:  cfg.ConnectionTestTimeout,
 		MinRunningTime:         minRunning,
 		FullLoadCommitInterval: cfg.FullLoadCommitInterval,
+		FullLoadSegmentRows:    cfg.FullLoadSegmentRows,
 		Checks:                 checks,
 		ObjectStore: connector.ObjectStore{LocalRoot: cfg.S3Root, URL: cfg.S3EndpointURL, Region: cfg.S3Region,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey, PathStyle: cfg.S3PathStyle},

@@ -66,6 +66,10 @@ type ReadRequest struct {
 	// (RawBatch.Position); whether a read in key order can take over from
 	// there is for a StorageOrderChecker to say. Other reads ignore it.
 	StorageOrder bool
+	// Stored limits the read to the rows stored in a part of the table
+	// that a StorageSplitter cut, delivered in storage order whatever
+	// OrderBy says (each batch with its Position).
+	Stored *record.StorageRange
 }
 
 // TablePrep is the target's TargetTablePrepMode.
@@ -282,6 +286,16 @@ type StorageOrderChecker interface {
 	// delivered exactly the rows whose keys are at most last, and a read in
 	// key order can go on after last. It reads the table once.
 	KeysOrderedThrough(ctx context.Context, t *record.Table, key []string, last record.Row, pos string) (bool, error)
+}
+
+// StorageSplitter is implemented by snapshots that can cut a table by
+// where its rows are stored, into parts read each in storage order
+// (ReadRequest.Stored): parts that cost the source no more than one read
+// of the whole table, in any order.
+type StorageSplitter interface {
+	// StorageSplitPoints returns up to n-1 places, ascending, that cut t
+	// into parts of about equal size; none when t cannot be read so.
+	StorageSplitPoints(ctx context.Context, t *record.Table, n int) ([]string, error)
 }
 
 // RawSnapshot is implemented by snapshots that can read raw batches.

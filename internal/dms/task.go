@@ -3,6 +3,8 @@ package dms
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/godwit-dms/godwit/internal/record"
 )
 
 // Replication task statuses.
@@ -179,8 +181,12 @@ type SegmentProgress struct {
 	// LastKey is a place to go on from only once the source has confirmed
 	// that the rows came in key order (connector.StorageOrderChecker).
 	Position string `json:",omitempty"`
-	Rows     int64
-	Done     bool
+	// Stored, for a segment cut by where the source stores its rows
+	// (connector.StorageSplitter), is that part: then Columns, From and To
+	// are empty, and an interrupted load of the table starts again.
+	Stored *record.StorageRange `json:",omitempty"`
+	Rows   int64
+	Done   bool
 }
 
 // TableStatsID is the store key of a table's statistics within a task.

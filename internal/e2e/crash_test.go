@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,12 +38,12 @@ func buildGodwit(t *testing.T) string {
 	return bin
 }
 
-func startProcess(t *testing.T, bin, dataDir string) *process {
+func startProcess(t *testing.T, bin, dataDir string, flags ...string) *process {
 	t.Helper()
 	// Full loads commit every 50 ms (not every second), so that a kill
 	// mid-load finds several commits of several batches each behind it.
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s",
-		"--full-load-commit-interval", "50ms")
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--min-task-running-time", "0s",
+		"--full-load-commit-interval", "50ms"}, flags...)...)
 	stdout, _ := cmd.StdoutPipe()
 	logPath := filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+fmt.Sprintf(".%d.log", time.Now().UnixNano()))
 	logFile, _ := os.Create(logPath)
@@ -101,11 +102,28 @@ func (p *process) client(t *testing.T, dataDir string) *dmssdk.Client {
 
 // Killing Godwit (SIGKILL) in the middle of a full load loses and
 // duplicates nothing: after a restart the task resumes and the target ends
-// equal to the source.
+// equal to the source. So too for a table loaded in parts of the source's
+// storage into a table created without its key, which loads again from its
+// start and ends with its key.
 func TestFullLoadSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
+	t.Run("key order", func(t *testing.T) {
+		testFullLoadSurvivesKill(t, `{"FullLoadSettings":{"CommitRate":2000,"MaxFullLoadSubTasks":2}}`, "starts again")
+	})
+	t.Run("storage parts", func(t *testing.T) {
+		if runtime.NumCPU() < 2 {
+			t.Skip("one CPU: a table is not cut into parts")
+		}
+		testFullLoadSurvivesKill(t, `{"FullLoadSettings":{"CommitRate":2000,"TargetTablePrepMode":"DROP_AND_CREATE","CreatePkAfterFullLoad":true}}`,
+			"its segments were parts of the source's storage", "--full-load-segment-rows", "100000")
+	})
+}
+
+// testFullLoadSurvivesKill kills a process loading with the task settings
+// given, and looks for restarted in the restarted process's log.
+func testFullLoadSurvivesKill(t *testing.T, settings, restarted string, flags ...string) {
 	pg := testenv.Postgres(t)
 	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
 	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
@@ -113,7 +131,7 @@ func TestFullLoadSurvivesKill(t *testing.T) {
 		`CREATE TABLE other (id int PRIMARY KEY)`, `INSERT INTO other SELECT generate_series(1, 1000)`)
 	bin := buildGodwit(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	p1 := startProcess(t, bin, dataDir)
+	p1 := startProcess(t, bin, dataDir, flags...)
 	defer p1.cmd.Process.Kill()
 	c := p1.client(t, dataDir)
 	ctx := ctxT(t)
@@ -121,7 +139,7 @@ func TestFullLoadSurvivesKill(t *testing.T) {
 	src := createEndpoint(t, c, endpointArgs{id: "src", engine: "postgres", typ: "source", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: srcDB})
 	tgt := createEndpoint(t, c, endpointArgs{id: "tgt", engine: "postgres", typ: "target", host: pg.Host, port: pg.Port, user: pg.User, password: pg.Password, db: tgtDB})
 	pp := pair{c: c, instanceARN: aws.ToString(ri.ReplicationInstanceArn), srcARN: aws.ToString(src.EndpointArn), tgtARN: aws.ToString(tgt.EndpointArn)}
-	arn := createTask(t, pp, "crash-task", "full-load", includeAll, `{"FullLoadSettings":{"CommitRate":2000,"MaxFullLoadSubTasks":2}}`)
+	arn := createTask(t, pp, "crash-task", "full-load", includeAll, settings)
 	if _, err := c.StartReplicationTask(ctx, &dmssdk.StartReplicationTaskInput{ReplicationTaskArn: aws.String(arn), StartReplicationTaskType: "start-replication"}); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +157,7 @@ func TestFullLoadSurvivesKill(t *testing.T) {
 		t.Skipf("the load finished before the kill (%s)", mid)
 	}
 
-	p2 := startProcess(t, bin, dataDir)
+	p2 := startProcess(t, bin, dataDir, flags...)
 	defer p2.cmd.Process.Kill()
 	c2 := p2.client(t, dataDir)
 	task := waitStatus(t, c2, arn, "stopped", "failed")
@@ -156,9 +174,12 @@ func TestFullLoadSurvivesKill(t *testing.T) {
 	if ts := tableStats(t, c2, arn)["public.big"]; ts.FullLoadRows != 400000 {
 		t.Fatalf("statistics say %d rows", ts.FullLoadRows)
 	}
-	// big was read in storage order (one segment): with no check of its
-	// resume point before the kill, its load started again.
-	if b, _ := os.ReadFile(p2.log); !strings.Contains(string(b), "starts again") {
-		t.Fatalf("the restarted process did not load public.big again from its start:\n%s", b)
+	// big was read in storage order (one segment, or parts): with no check
+	// of its resume point before the kill, its load started again.
+	if b, _ := os.ReadFile(p2.log); !strings.Contains(string(b), restarted) {
+		t.Fatalf("the restarted process did not load public.big again from its start (%q):\n%s", restarted, b)
+	}
+	if key := primaryKey(t, pg.DSN(tgtDB), "big"); key != "PRIMARY KEY (id)" {
+		t.Fatalf("the target's key after the load: %q", key)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -120,6 +121,23 @@ func resumeToEnd(t *testing.T, p pair, pg *testenv.PGServer, srcDB, tgtDB, arn s
 		t.Fatalf("after resume: source %d rows, target %d rows (checksums %s / %s)", wn, gn, want, got)
 	}
 	return tableStats(t, p.c, arn)["public.big"]
+}
+
+// stopMidLoad starts task arn, stops it once its table has at least n rows
+// loaded, and returns the table's statistics once the task is stopped;
+// the test is skipped when the load finished before the stop took effect.
+func stopMidLoad(t *testing.T, p pair, arn, table string, n int64) types.TableStatistics {
+	t.Helper()
+	startUntilLoaded(t, p, arn, table, n)
+	if _, err := p.c.StopReplicationTask(ctxT(t), &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	waitStatus(t, p.c, arn, "stopped", "failed")
+	mid := tableStats(t, p.c, arn)[table]
+	if aws.ToString(mid.TableState) == "Table completed" {
+		t.Skipf("the load finished before the stop took effect (%d rows)", mid.FullLoadRows)
+	}
+	return mid
 }
 
 // startUntilLoaded starts task arn and waits until its table (schema.name)
@@ -320,16 +338,7 @@ func testStopAndRestartUnordered(t *testing.T, mappings string) {
 	s := startServer(t)
 	p := pgPair(t, s, pg, srcDB, tgtDB, "restart")
 	arn := createTask(t, p, "restart-task", "full-load", mappings, `{"FullLoadSettings":{"CommitRate":1000,"MaxFullLoadSubTasks":1}}`)
-	ctx := ctxT(t)
-	startUntilLoaded(t, p, arn, "public.big", 5000)
-	if _, err := p.c.StopReplicationTask(ctx, &dmssdk.StopReplicationTaskInput{ReplicationTaskArn: aws.String(arn)}); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	waitStatus(t, p.c, arn, "stopped", "failed")
-	mid := tableStats(t, p.c, arn)["public.big"]
-	if aws.ToString(mid.TableState) == "Table completed" {
-		t.Skipf("the load finished before the stop took effect (%d rows)", mid.FullLoadRows)
-	}
+	mid := stopMidLoad(t, p, arn, "public.big", 5000)
 	if mid.FullLoadRows != 0 || !strings.Contains(s.Logs.String(), "did not come in key order") {
 		t.Fatalf("after the stop: statistics say %d rows; want the table to start again", mid.FullLoadRows)
 	}
@@ -515,4 +524,60 @@ func TestFullLoadFailsOnLOBTruncation(t *testing.T) {
 	if aws.ToString(task.Status) != "failed" || !strings.Contains(msg, "FailTasksOnLobTruncation") || !strings.Contains(msg, `"body"`) {
 		t.Fatalf("task %s: %s", aws.ToString(task.Status), msg)
 	}
+}
+
+// A large table loaded into a table the task creates without its key
+// (DROP_AND_CREATE with CreatePkAfterFullLoad) is cut into parts of the
+// source's storage, loaded side by side; stopped in the middle, it starts
+// again when resumed (the target's rows do not say which part they came
+// from). Nothing is lost or duplicated, and the key is in place at the end.
+func TestFullLoadStorageParts(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: a table is not cut into parts")
+	}
+	for path, mappings := range stopResumeMappings {
+		t.Run(path, func(t *testing.T) { testStorageParts(t, mappings) })
+	}
+}
+
+func testStorageParts(t *testing.T, mappings string) {
+	pg := testenv.Postgres(t)
+	srcDB, tgtDB := pg.NewDatabase(t), pg.NewDatabase(t)
+	pg.Exec(t, srcDB, `CREATE TABLE big (id bigint PRIMARY KEY, v text)`,
+		`INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 300000) g`, `ANALYZE big`)
+	s := startServer(t, withSegmentRows(100000))
+	p := pgPair(t, s, pg, srcDB, tgtDB, "parts")
+	arn := createTask(t, p, "parts-task", "full-load", mappings,
+		`{"FullLoadSettings":{"CommitRate":1000,"TargetTablePrepMode":"DROP_AND_CREATE","CreatePkAfterFullLoad":true}}`)
+	stopMidLoad(t, p, arn, "public.big", 5000)
+	if !strings.Contains(s.Logs.String(), "table cut into parts of the source's storage") {
+		t.Fatalf("the table was not cut into parts of the source's storage:\n%s", s.Logs.String())
+	}
+	if end := resumeToEnd(t, p, pg, srcDB, tgtDB, arn); end.FullLoadRows != 300000 {
+		t.Fatalf("after resume: statistics say %d rows", end.FullLoadRows)
+	}
+	if !strings.Contains(s.Logs.String(), "the table's load starts again: its segments were parts of the source's storage") {
+		t.Fatalf("the resumed load did not start the table again:\n%s", s.Logs.String())
+	}
+	if key := primaryKey(t, pg.DSN(tgtDB), "big"); key != "PRIMARY KEY (id)" {
+		t.Fatalf("the target's key after the load: %q", key)
+	}
+}
+
+// primaryKey is the definition of table's primary key ("" when it has
+// none).
+func primaryKey(t *testing.T, dsn, table string) string {
+	t.Helper()
+	ctx := ctxT(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var key string
+	err = conn.QueryRow(ctx, `SELECT coalesce((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'), '')`, table).Scan(&key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -61,7 +61,12 @@ type options struct {
 	dataDir         string
 	testAssessments bool
 	readOnly        map[string]string
+	segmentRows     int64
 }
+
+// withSegmentRows lets a full load cut tables of more than n rows into
+// segments of its own accord.
+func withSegmentRows(n int64) option { return func(o *options) { o.segmentRows = n } }
 
 // withTestAssessments adds the godwit-test-sleep assessment.
 func withTestAssessments() option { return func(o *options) { o.testAssessments = true } }
@@ -97,7 +102,7 @@ func startServer(t *testing.T, opts ...option) *server {
 		ConnectionTestTimeout: 20 * time.Second, MinTaskRunningTime: 200 * time.Millisecond,
 		// Full loads commit (and record progress) every 20 ms, not every
 		// second: tests stop and kill tasks mid-load, and see their progress.
-		FullLoadCommitInterval: 20 * time.Millisecond})
+		FullLoadCommitInterval: 20 * time.Millisecond, FullLoadSegmentRows: o.segmentRows})
 	if err != nil {
 		t.Fatal(err)
 	}

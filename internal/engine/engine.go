@@ -34,6 +34,8 @@ type Config struct {
 	MinRunningTime time.Duration
 	// FullLoadCommitInterval is fullload.Job.CommitEvery (0: its default).
 	FullLoadCommitInterval time.Duration
+	// FullLoadSegmentRows is fullload.Job.SegmentRows (0: its default).
+	FullLoadSegmentRows int64
 	// Checks are the premigration assessments the engine can run.
 	Checks *assess.Registry
 }

@@ -215,7 +215,8 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 	}
 	stopFlush := rep.flushEvery(ctx, time.Second)
 	job := &fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
-		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, LoadTime: e.svc.Time(), Log: log, CommitEvery: e.cfg.FullLoadCommitInterval}
+		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, LoadTime: e.svc.Time(), Log: log, CommitEvery: e.cfg.FullLoadCommitInterval,
+		SegmentRows: e.cfg.FullLoadSegmentRows}
 	vs := settings.ValidationSettings
 	var res fullload.Result
 	if vs.ValidationOnly {

@@ -38,3 +38,11 @@ type Range struct {
 	From    Row // inclusive lower bound; nil = unbounded
 	To      Row // exclusive upper bound; nil = unbounded
 }
+
+// StorageRange is a part of a table cut by where its rows are stored:
+// places a source gave (connector.StorageSplitter), From inclusive, To
+// exclusive, "" unbounded.
+type StorageRange struct {
+	From string `json:",omitempty"`
+	To   string `json:",omitempty"`
+}

@@ -12,15 +12,11 @@ import (
 // and an md5 over the md5 of each row's text. Data validation compares the
 // digests of both sides and reads the rows only where they differ.
 func (s *Snapshot) PartitionChecksum(ctx context.Context, t *record.Table, cols []string, r *record.Range) (string, int64, error) {
-	pg, err := s.acquireTable(ctx, t)
+	pg, rel, err := s.tableSession(ctx, t)
 	if err != nil {
 		return "", 0, err
 	}
 	defer s.release(pg)
-	rel, err := s.relation(ctx, pg, t)
-	if err != nil {
-		return "", 0, classify(ctx, pg, "reading the table's columns", err)
-	}
 	if _, err := rel.plansFor(cols); err != nil {
 		return "", 0, err
 	}

@@ -73,16 +73,16 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
 	}
-	pg, err := s.acquireTable(ctx, req.Table)
+	pg, rel, err := s.tableSession(ctx, req.Table)
 	if err != nil {
 		return err
 	}
 	defer s.release(pg)
-	rel, err := s.relation(ctx, pg, req.Table)
+	stored, err := readsStored(rel, req)
 	if err != nil {
-		return classify(ctx, pg, "reading the table's columns", err)
+		return err
 	}
-	storage := storageOrderFits(rel, req)
+	storage := stored || storageOrderFits(rel, req)
 	q, sp, plans, err := rawQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err
@@ -188,7 +188,7 @@ func rawQuery(rel *relation, req *connector.ReadRequest, storage, failLOB bool) 
 		list = append(list, `ctid AS "godwit raw position"`)
 	}
 	sp.nfields = len(list)
-	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
+	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, stored: req.Stored, source: true})
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -278,16 +278,16 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 	if req == nil || req.Table == nil {
 		return fmt.Errorf("%w: a read needs a table", ErrNoSuchTable)
 	}
-	pg, err := s.acquireTable(ctx, req.Table)
+	pg, rel, err := s.tableSession(ctx, req.Table)
 	if err != nil {
 		return err
 	}
 	defer s.release(pg)
-	rel, err := s.relation(ctx, pg, req.Table)
+	stored, err := readsStored(rel, req)
 	if err != nil {
-		return classify(ctx, pg, "reading the table's columns", err)
+		return err
 	}
-	storage := positioned && storageOrderFits(rel, req)
+	storage := stored || positioned && storageOrderFits(rel, req)
 	q, fields, err := readQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err
@@ -359,7 +359,7 @@ func readQuery(rel *relation, req *connector.ReadRequest, storage, failLOB bool)
 		list = append(list, `ctid AS "godwit position"`)
 		fields = append(fields, field{dec: decBytea})
 	}
-	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, source: true})
+	where, err := whereClause(rel, filterSpec{filters: req.Filters, rng: req.Range, orderBy: req.OrderBy, after: req.After, stored: req.Stored, source: true})
 	if err != nil {
 		return "", nil, err
 	}
@@ -432,15 +432,11 @@ func (s *Snapshot) SplitPoints(ctx context.Context, t *record.Table, cols []stri
 	if n < 2 || len(cols) == 0 {
 		return nil, nil
 	}
-	pg, err := s.acquireTable(ctx, t)
+	pg, rel, err := s.tableSession(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	defer s.release(pg)
-	rel, err := s.relation(ctx, pg, t)
-	if err != nil {
-		return nil, classify(ctx, pg, "reading the table's columns", err)
-	}
 	plans, err := rel.plansFor(cols)
 	if err != nil {
 		return nil, err

@@ -24,6 +24,22 @@ import (
 // is someone else's and the read waits again.
 const snapshotLockWait = 2 * time.Second
 
+// tableSession is acquireTable followed by t's relation (its columns'
+// read plans): the session, which the caller releases, and the relation.
+func (s *Snapshot) tableSession(ctx context.Context, t *record.Table) (*pgx.Conn, *relation, error) {
+	pg, err := s.acquireTable(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	rel, err := s.relation(ctx, pg, t)
+	if err != nil {
+		err = classify(ctx, pg, "reading the table's columns", err)
+		s.release(pg)
+		return nil, nil, err
+	}
+	return pg, rel, nil
+}
+
 // acquireTable is acquire for statements on t: on a snapshot of several
 // sessions, the session returned holds t's lock (ACCESS SHARE, taken with
 // LOCK TABLE under snapshotLockWait, in a savepoint so that a timeout

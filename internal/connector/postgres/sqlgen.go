@@ -258,6 +258,18 @@ func whereClause(rel *relation, req filterSpec) (string, error) {
 			parts = append(parts, s)
 		}
 	}
+	if st := req.stored; st != nil {
+		for _, b := range []struct{ op, place string }{{">=", st.From}, {"<", st.To}} {
+			if b.place == "" {
+				continue
+			}
+			tid, err := parseTID(b.place)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, "ctid "+b.op+" "+tid)
+		}
+	}
 	if req.after != nil {
 		if len(req.after) != len(req.orderBy) {
 			return "", fmt.Errorf("%w: After has %d values for %d OrderBy columns", ErrBadValue, len(req.after), len(req.orderBy))
@@ -284,6 +296,7 @@ type filterSpec struct {
 	rng     *record.Range
 	orderBy []string
 	after   record.Row
+	stored  *record.StorageRange // a part cut by StorageSplitPoints
 	// source: the values came from this connector's reads, where
 	// ±infinity was clamped (see literal).
 	source bool

@@ -24,6 +24,7 @@ const storageOrderMaxBytes = 8 << 30
 var (
 	_ connector.StorageOrderChecker = (*Snapshot)(nil)
 	_ connector.PositionedReader    = (*Snapshot)(nil)
+	_ connector.StorageSplitter     = (*Snapshot)(nil)
 )
 
 // storageOrderFits says whether ReadRaw or ReadPositioned reads req in
@@ -31,6 +32,62 @@ var (
 func storageOrderFits(rel *relation, req *connector.ReadRequest) bool {
 	return req.StorageOrder && rel.plain && req.Range == nil && req.After == nil && len(req.Filters) == 0 &&
 		req.Table.BytesEstimate <= storageOrderMaxBytes
+}
+
+// readsStored says whether a read is of a part cut by StorageSplitPoints
+// (then in storage order); such a read of a relation whose rows have no
+// place of their own is refused.
+func readsStored(rel *relation, req *connector.ReadRequest) (bool, error) {
+	if req.Stored == nil {
+		return false, nil
+	}
+	if !rel.plain {
+		return false, fmt.Errorf("%w: %s is not an ordinary table; it cannot be read by storage place", ErrBadValue, quoteTable(rel.table.Schema, rel.table.Name))
+	}
+	return true, nil
+}
+
+// StorageSplitPoints implements connector.StorageSplitter: block numbers
+// that cut an ordinary table's pages into n about equal parts, each read
+// by a TID range scan (PostgreSQL 14 and later; earlier servers would
+// scan the whole table for each part, and get no places).
+func (s *Snapshot) StorageSplitPoints(ctx context.Context, t *record.Table, n int) ([]string, error) {
+	if n < 2 {
+		return nil, nil
+	}
+	pg, rel, err := s.tableSession(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(pg)
+	if !rel.plain {
+		return nil, nil
+	}
+	var version int
+	var pages int64
+	err = pg.QueryRow(ctx, "SELECT current_setting('server_version_num')::int, pg_catalog.pg_relation_size($1::oid) / current_setting('block_size')::int8", rel.oid).Scan(&version, &pages)
+	if err != nil {
+		return nil, classify(ctx, pg, "splitting "+quoteTable(t.Schema, t.Name), err)
+	}
+	if version < 140000 || pages < int64(n) {
+		return nil, nil
+	}
+	out := make([]string, 0, n-1)
+	for i := 1; i < n; i++ {
+		out = append(out, fmt.Sprintf("(%d,0)", pages*int64(i)/int64(n)))
+	}
+	return out, nil
+}
+
+// parseTID is the tid literal of a place "(block,item)", refusing
+// anything else.
+func parseTID(place string) (string, error) {
+	var block uint32
+	var item uint16
+	if n, err := fmt.Sscanf(place, "(%d,%d)", &block, &item); n != 2 || err != nil || place != fmt.Sprintf("(%d,%d)", block, item) {
+		return "", fmt.Errorf("%w: %q is not a place in a table (block,item)", ErrBadValue, place)
+	}
+	return "'" + place + "'::tid", nil
 }
 
 // scanInStorageOrder readies a snapshot session for a read in storage
@@ -77,23 +134,18 @@ func (t *positionTracker) position() string {
 // statement in the snapshot looks for a row stored up to pos with a key
 // above last, or one stored after pos without.
 func (s *Snapshot) KeysOrderedThrough(ctx context.Context, t *record.Table, key []string, last record.Row, pos string) (bool, error) {
-	var block uint32
-	var item uint16
-	if n, err := fmt.Sscanf(pos, "(%d,%d)", &block, &item); n != 2 || err != nil || pos != fmt.Sprintf("(%d,%d)", block, item) {
+	tid, err := parseTID(pos)
+	if err != nil {
 		return false, nil // unorderedPosition, or nothing a read wrote
 	}
 	if len(key) == 0 || len(key) != len(last) {
 		return false, fmt.Errorf("%w: %d key values for %d key columns", ErrBadValue, len(last), len(key))
 	}
-	pg, err := s.acquireTable(ctx, t)
+	pg, rel, err := s.tableSession(ctx, t)
 	if err != nil {
 		return false, err
 	}
 	defer s.release(pg)
-	rel, err := s.relation(ctx, pg, t)
-	if err != nil {
-		return false, classify(ctx, pg, "reading the table's columns", err)
-	}
 	plans, err := rel.plansFor(key)
 	if err != nil {
 		return false, err
@@ -102,7 +154,6 @@ func (s *Snapshot) KeysOrderedThrough(ctx context.Context, t *record.Table, key 
 	if err != nil {
 		return false, err
 	}
-	tid := fmt.Sprintf("'(%d,%d)'::tid", block, item)
 	q := "SELECT EXISTS (SELECT 1 FROM " + rel.from() + " WHERE ctid <= " + tid + " AND " + above + ")" +
 		" OR EXISTS (SELECT 1 FROM " + rel.from() + " WHERE ctid > " + tid + " AND (" + above + ") IS NOT TRUE)"
 	var out bool

@@ -1,10 +1,12 @@
 package postgres_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/godwit-dms/godwit/internal/connector"
+	"github.com/godwit-dms/godwit/internal/connector/postgres"
 	"github.com/godwit-dms/godwit/internal/record"
 	"github.com/godwit-dms/godwit/internal/testenv"
 )
@@ -113,5 +115,89 @@ func TestRawStorageOrder(t *testing.T) {
 		if len(batches) != 10 || fmt.Sprint(batches[0].LastKey) != "[100]" || batches[0].Position != "" {
 			t.Errorf("%s: %d batches, the first up to %v at %q", name, len(batches), batches[0].LastKey, batches[0].Position)
 		}
+	}
+}
+
+// A table cut by StorageSplitPoints reads back, part by part (raw or
+// decoded, with a filter), as every row exactly once, each part in storage
+// order; a place that is not one is refused before anything is read, and a
+// partitioned table is not cut.
+func TestStorageSplit(t *testing.T) {
+	pg := testenv.Postgres(t)
+	srcDB := pg.NewDatabase(t)
+	pg.Exec(t, srcDB,
+		`CREATE TABLE big (id int PRIMARY KEY, v text)`,
+		`INSERT INTO big SELECT g, repeat('v', 100) FROM generate_series(1, 3000) g`,
+		`DELETE FROM big WHERE id % 7 = 0`,
+		`CREATE TABLE parted (id int PRIMARY KEY) PARTITION BY RANGE (id)`,
+		`CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100000)`,
+		`INSERT INTO parted SELECT g FROM generate_series(1, 3000) g`)
+	src := open(t, pg, srcDB, connector.RoleSource)
+	snap := snapshot(t, src, 2)
+	sp := snap.(connector.StorageSplitter)
+	big, parted := sourceTable(t, src, "public", "big"), sourceTable(t, src, "public", "parted")
+	id := []string{"id"}
+
+	places, err := sp.StorageSplitPoints(testCtx(t), big, 3)
+	if err != nil || len(places) != 2 || places[0] == places[1] {
+		t.Fatalf("StorageSplitPoints(big, 3) = %q, %v; want two places", places, err)
+	}
+	parts := []*record.StorageRange{{To: places[0]}, {From: places[0], To: places[1]}, {From: places[1]}}
+	filter := []record.Filter{{Column: "id", Conditions: []record.Condition{{Op: record.OpGte, Value: "100"}}}}
+	for _, filtered := range []bool{false, true} {
+		want := 3000 - 3000/7
+		if filtered {
+			want = 2901 - (2999/7 - 99/7)
+		}
+		seen := map[int64]int{}
+		for k, part := range parts {
+			req := &connector.ReadRequest{Table: big, OrderBy: id, BatchRows: 500, Stored: part}
+			if filtered {
+				req.Filters = filter
+			}
+			var rawRows int
+			prev := ""
+			for _, b := range rawAll(t, snap, req) {
+				rawRows += b.Rows
+				if b.Position == "" || b.Position == prev {
+					t.Errorf("part %d: batch at %q after %q", k, b.Position, prev)
+				}
+				prev = b.Position
+			}
+			var decoded int
+			err := snap.Read(testCtx(t), req, func(rows []record.Row) error {
+				for _, r := range rows {
+					seen[r[0].(int64)]++
+					if len(r) != 2 {
+						return fmt.Errorf("a row of %d values", len(r))
+					}
+				}
+				decoded += len(rows)
+				return nil
+			})
+			if err != nil || decoded != rawRows || decoded == 0 {
+				t.Errorf("part %d (filtered %v): Read %d rows, %v; ReadRaw %d rows", k, filtered, decoded, err, rawRows)
+			}
+		}
+		if len(seen) != want {
+			t.Errorf("filtered %v: the parts held %d rows, want %d", filtered, len(seen), want)
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Errorf("row %d read %d times", k, n)
+			}
+		}
+	}
+
+	bad := &connector.ReadRequest{Table: big, OrderBy: id, Stored: &record.StorageRange{From: "(1,0)'::tid OR true --"}}
+	if err := snap.Read(testCtx(t), bad, func([]record.Row) error { return nil }); !errors.Is(err, postgres.ErrBadValue) {
+		t.Errorf("a place that is not one: %v, want ErrBadValue", err)
+	}
+	if places, err := sp.StorageSplitPoints(testCtx(t), parted, 3); err != nil || len(places) != 0 {
+		t.Errorf("StorageSplitPoints(parted) = %q, %v; want none", places, err)
+	}
+	bad = &connector.ReadRequest{Table: parted, Stored: &record.StorageRange{To: "(1,0)"}}
+	if err := snap.Read(testCtx(t), bad, func([]record.Row) error { return nil }); !errors.Is(err, postgres.ErrBadValue) {
+		t.Errorf("a partitioned table read by place: %v, want ErrBadValue", err)
 	}
 }

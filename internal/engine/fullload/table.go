@@ -180,12 +180,19 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 	unfinished := prev != nil && prev.TableState == dms.TableFullLoad && prev.RunID != 0
 	// File targets publish whole files: an unfinished table is loaded again
 	// from the start, after removing what the unfinished load published.
+	// So is one whose segments were parts of the source's storage: the
+	// target's rows do not say which part they came from.
 	tr.files = job.Target.Family() == "s3"
-	resume := job.Resume && unfinished && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested && !tr.files
+	stored := unfinished && storedSegments(prev.Segments)
+	resume := job.Resume && unfinished && len(prev.Segments) > 0 && tr.key.ok && !prev.ReloadRequested && !tr.files && !stored
 	if (prev != nil && prev.ReloadRequested) || (!job.Resume && len(job.Previous) == 0 && job.Reload) {
 		tr.ts.FullLoadReloaded = true
 	}
+	prep := connector.TablePrep(job.Settings.FullLoadSettings.TargetTablePrepMode)
 	deferPK := job.Settings.FullLoadSettings.CreatePkAfterFullLoad
+	// A table this load creates without its key has no index to keep up:
+	// its segments only append rows.
+	bare := deferPK && prep == connector.PrepDropAndCreate && !tr.files
 	var segs []dms.SegmentProgress
 	if resume {
 		segs = append(segs, prev.Segments...)
@@ -207,13 +214,24 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 				return 0, tr.fail(ctx, fmt.Errorf("remove the files of the unfinished load: %w", err))
 			}
 		}
-		if err := job.Target.PrepareTable(ctx, &tgt, connector.TablePrep(job.Settings.FullLoadSettings.TargetTablePrepMode), deferPK); err != nil {
+		if stored && job.Resume {
+			log.Info("the table's load starts again: its segments were parts of the source's storage, which a load cannot go on from", "rows", prev.FullLoadRows)
+			if prep == connector.PrepDoNothing {
+				if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
+					return 0, tr.fail(ctx, fmt.Errorf("remove the rows of the unfinished load: %w", err))
+				}
+			}
+		}
+		if err := job.Target.PrepareTable(ctx, &tgt, prep, deferPK); err != nil {
 			return 0, tr.fail(ctx, err)
 		}
 		var err error
-		segs, err = r.segments(ctx, plan, tr.key)
+		segs, err = r.segments(ctx, plan, tr.key, bare)
 		if err != nil {
 			return 0, tr.fail(ctx, err)
+		}
+		if storedSegments(segs) {
+			log.Info("table cut into parts of the source's storage, loaded side by side into a table without indexes", "segments", len(segs))
 		}
 		tr.ts.FullLoadStartTime = time.Now().UTC()
 	}
@@ -281,8 +299,10 @@ func (tr *tableRun) fail(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %s: %v", errTableError, tr.plan.Source.QualifiedName(), err)
 }
 
-// segments cuts a table into the ranges loaded in parallel.
-func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyInfo) ([]dms.SegmentProgress, error) {
+// segments cuts a table into the ranges loaded in parallel. Into a bare
+// target (no index to keep up) a table goes in parts of the source's
+// storage when the source can cut them, each read in storage order.
+func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyInfo, bare bool) ([]dms.SegmentProgress, error) {
 	whole := []dms.SegmentProgress{{Index: 0, Columns: key.src}}
 	pl := plan.ParallelLoad
 	switch {
@@ -301,13 +321,28 @@ func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyI
 	n := r.job.Settings.FullLoadSettings.MaxFullLoadSubTasks
 	auto := pl != nil && (pl.Type == "partitions-auto" || pl.Type == "subpartitions-auto")
 	if !auto {
-		n = autoSegments(n, runtime.NumCPU())
+		n = autoSegments(n, runtime.NumCPU(), bare)
 	}
 	if !key.ok || n < 2 || (!auto && plan.Source.RowsEstimate < r.job.SegmentRows) {
 		return whole, nil
 	}
 	if pl != nil && pl.NumberOfPartitions > 0 {
 		n = min(n, pl.NumberOfPartitions)
+	}
+	if sp, ok := r.snap.(connector.StorageSplitter); ok && bare && !auto {
+		places, err := sp.StorageSplitPoints(ctx, plan.Source, n)
+		if err != nil {
+			return nil, fmt.Errorf("split %s into segments: %w", plan.Source.QualifiedName(), err)
+		}
+		if len(places) > 0 {
+			out := make([]dms.SegmentProgress, 0, len(places)+1)
+			from := ""
+			for i, p := range append(places, "") {
+				out = append(out, dms.SegmentProgress{Index: i, Stored: &record.StorageRange{From: from, To: p}})
+				from = p
+			}
+			return out, nil
+		}
 	}
 	points, err := r.snap.SplitPoints(ctx, plan.Source, key.src, n)
 	if err != nil {
@@ -334,9 +369,24 @@ func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyI
 // costs the target too: every segment but the last inserts into the middle
 // of the key's index, where page splits leave pages half full (2M rows
 // loaded in two key ranges made a primary key 40% larger than one stream
-// did).
-func autoSegments(subTasks, cpus int) int {
+// did). A bare target (no index during the load) pays nothing of that:
+// there, one segment per CPU.
+func autoSegments(subTasks, cpus int, bare bool) int {
+	if bare {
+		return min(subTasks, cpus)
+	}
 	return min(subTasks, cpus/2)
+}
+
+// storedSegments says whether a table was cut into parts of the source's
+// storage.
+func storedSegments(segs []dms.SegmentProgress) bool {
+	for _, s := range segs {
+		if s.Stored != nil {
+			return true
+		}
+	}
+	return false
 }
 
 type batch struct {
@@ -377,6 +427,14 @@ func (tr *tableRun) segment(ctx context.Context, i int, resume bool) error {
 	}
 	if tr.key.ok {
 		req.OrderBy = tr.key.src
+	}
+	if seg.Stored != nil {
+		req.Stored = seg.Stored
+		if resume && seg.Rows > 0 {
+			// The rows a part loaded are not told apart from the others'.
+			return fmt.Errorf("segment %d of %s was a part of the source's storage and cannot go on from its %d rows", i, plan.Source.QualifiedName(), seg.Rows)
+		}
+		resume = false
 	}
 	if resume {
 		// Whatever a crash left on the target beyond the persisted progress goes.
@@ -527,7 +585,7 @@ func (tr *tableRun) settle(ctx context.Context, i int) {
 	tr.mu.Lock()
 	seg := tr.ts.Segments[i]
 	tr.mu.Unlock()
-	if seg.Position == "" || tr.files {
+	if seg.Position == "" || tr.files || seg.Stored != nil {
 		return // nothing read in storage order, or nothing to resume
 	}
 	ok := false
