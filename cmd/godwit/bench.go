@@ -53,9 +53,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&pairs, "pairs", strings.Join(bench.PairNames, ","), "comma-separated pairs to measure")
 	fs.IntVar(&cfg.Par, "par", cfg.Par, "streams of the split raw PostgreSQL pipes")
 	fs.StringVar(&cfg.Out, "out", "", "append the results to this results.tsv (../shared/bench format)")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each Godwit run to `PREFIX`.<pair>.run<N>.pprof")
-	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write an allocation profile after each Godwit run to `PREFIX`.<pair>.run<N>.pprof")
-	fs.StringVar(&cfg.TaskSettings, "task-settings", "", "ReplicationTaskSettings JSON sent with every task (default: none, DMS's defaults)")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each Godwit run to `PREFIX`.<pair>.<variant>.run<N>.pprof")
+	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write an allocation profile after each Godwit run to `PREFIX`.<pair>.<variant>.run<N>.pprof")
+	fs.StringVar(&cfg.TaskSettings, "task-settings", "", "ReplicationTaskSettings JSON sent with every task (default: none, DMS's defaults; when set, pg-pg's second load, with CreatePkAfterFullLoad, is not run)")
 	environmentFlags(fs, &cfg.Environment)
 	markdown := fs.Bool("markdown", false, "also print the figures as a Markdown table")
 	fs.Usage = func() {

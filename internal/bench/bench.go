@@ -36,7 +36,7 @@ type Config struct {
 	// Out, when set, is a results.tsv the lines are appended to.
 	Out string
 	// CPUProfile / MemProfile, when set, are file name prefixes: Godwit's
-	// runs are profiled into <prefix>.<pair>.run<N>.pprof.
+	// runs are profiled into <prefix>.<pair>.<variant>.run<N>.pprof.
 	CPUProfile, MemProfile string
 	// TaskSettings is the ReplicationTaskSettings document sent with every
 	// task; empty sends none (DMS's defaults).
@@ -91,10 +91,34 @@ type Pair struct {
 	Anchors []anchor
 	Primary int // index of the anchor ratios.map pairs Ours with
 
+	// Alt, when set, is a second Godwit load of the pair with other task
+	// settings, run after Ours when the benchmark is given none.
+	Alt *alt
+
 	pgSrc, pgDst, maria bool
 	stream              string // the stream whose size gives Godwit's MB/s
 	ours                func(ctx context.Context, b *bencher, run int) (*Record, error)
 }
+
+// namedRun is one of a pair's Godwit loads.
+type namedRun struct {
+	name string
+	run  func(ctx context.Context, b *bencher, run int) (*Record, error)
+}
+
+// alt is a Godwit load with task settings of its own.
+type alt struct {
+	key      key
+	label    string // what the settings do, for the report
+	settings string
+	run      func(ctx context.Context, b *bencher, run int) (*Record, error)
+}
+
+// pkAfterLoad is the task settings of a load that creates the table and
+// adds its primary key after the rows, as pipe_1stream_then_pk does: the
+// rows go into a table without indexes, in parts of the source's storage
+// side by side.
+const pkAfterLoad = `{"FullLoadSettings":{"TargetTablePrepMode":"DROP_AND_CREATE","CreatePkAfterFullLoad":true}}`
 
 type anchor struct {
 	key        key
@@ -135,14 +159,21 @@ func pairs(par int) map[string]*Pair {
 				split("pk"),
 				split("ctid"),
 			},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.oursToPG(ctx, "pg-pg", run) },
+			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) {
+				return b.oursToPG(ctx, "pg-pg", run, nil)
+			},
+			Alt: &alt{key: key{"ours", "full_load_pg_pg", "pk_after_load"}, label: "with CreatePkAfterFullLoad", settings: pkAfterLoad,
+				run: func(ctx context.Context, b *bencher, run int) (*Record, error) {
+					p := pairs(b.cfg.Par)["pg-pg"]
+					return b.oursToPG(ctx, "pg-pg", run, p.Alt)
+				}},
 		},
 		"maria-pg": {
 			Name: "maria-pg", Ours: key{"ours", "full_load_maria_pg", "pk"}, maria: true, pgDst: true, stream: streamMariaBatch,
 			Anchors: []anchor{{key: key{"maria_pg", "maria_to_pg_pipe", "batch|copy/pk"}, endsWithPK: true,
 				run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.mariaToPG(ctx, run) }}},
 			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) {
-				return b.oursToPG(ctx, "maria-pg", run)
+				return b.oursToPG(ctx, "maria-pg", run, nil)
 			},
 		},
 		"pg-maria": {
@@ -297,13 +328,21 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 				b.logRecord(r)
 				rep.Records = append(rep.Records, r)
 			}
-			r, err := p.ours(ctx, b, run)
-			if err != nil {
-				return rep, fmt.Errorf("%s: godwit: %w (log: %s)", p.Name, err, logName)
+			// Godwit's loads: Ours as in every sitting before, then Alt, so
+			// that Alt's table (created by the task) never precedes Ours.
+			loads := []namedRun{{p.Name, p.ours}}
+			if p.Alt != nil && cfg.TaskSettings == "" {
+				loads = append(loads, namedRun{p.Name + " " + p.Alt.label, p.Alt.run})
 			}
-			r.At = time.Now()
-			b.logRecord(r)
-			rep.Records = append(rep.Records, r)
+			for _, l := range loads {
+				r, err := l.run(ctx, b, run)
+				if err != nil {
+					return rep, fmt.Errorf("%s: godwit: %w (log: %s)", l.name, err, logName)
+				}
+				r.At = time.Now()
+				b.logRecord(r)
+				rep.Records = append(rep.Records, r)
+			}
 		}
 	}
 	if cfg.Out != "" {
@@ -477,7 +516,8 @@ const (
 // the clock runs from StartReplicationTask until DescribeReplicationTasks
 // says stopped, with the RSS sampler, the CPU window and the profiles
 // around exactly that.
-func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify func() error) (*Record, error) {
+// With a, the load is a's, with a's task settings.
+func (b *bencher) oursRun(ctx context.Context, p *Pair, a *alt, run int, prepare, verify func() error) (*Record, error) {
 	src, tgt, mappings, err := b.endpoints(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -485,18 +525,22 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify
 	if err := prepare(); err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	arn, err := b.g.createTask(ctx, fmt.Sprintf("bench-%s-%d", p.Name, run), types.MigrationTypeValueFullLoad, src, tgt, mappings, b.cfg.TaskSettings)
+	k, settings := p.Ours, b.cfg.TaskSettings
+	if a != nil {
+		k, settings = a.key, a.settings
+	}
+	arn, err := b.g.createTask(ctx, fmt.Sprintf("bench-%s-%d", p.Name, run), types.MigrationTypeValueFullLoad, src, tgt, mappings, settings)
 	if err != nil {
 		return nil, err
 	}
 	defer b.g.deleteTask(context.WithoutCancel(ctx), arn)
 	b.watch.waitQuiet(ctx, b.cfg.QuietCores, b.cfg.QuietMaxWait, b.logf)
 
-	rec := &Record{Suite: p.Ours.suite, Test: p.Ours.test, Variant: p.Ours.variant, Run: run, Rows: b.cfg.Rows,
-		Bytes: b.bytes[p.stream], Settings: b.cfg.TaskSettings}
+	rec := &Record{Suite: k.suite, Test: k.test, Variant: k.variant, Run: run, Rows: b.cfg.Rows,
+		Bytes: b.bytes[p.stream], Settings: settings}
 	var cpuFile *os.File
 	if b.cfg.CPUProfile != "" {
-		rec.ProfileOut = fmt.Sprintf("%s.%s.run%d.pprof", b.cfg.CPUProfile, p.Name, run)
+		rec.ProfileOut = fmt.Sprintf("%s.%s.%s.run%d.pprof", b.cfg.CPUProfile, p.Name, k.variant, run)
 		if cpuFile, err = os.Create(rec.ProfileOut); err != nil {
 			return nil, err
 		}
@@ -519,7 +563,7 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, run int, prepare, verify
 		}
 	}
 	if b.cfg.MemProfile != "" {
-		if err := writeHeapProfile(fmt.Sprintf("%s.%s.run%d.pprof", b.cfg.MemProfile, p.Name, run)); err != nil && runErr == nil {
+		if err := writeHeapProfile(fmt.Sprintf("%s.%s.%s.run%d.pprof", b.cfg.MemProfile, p.Name, k.variant, run)); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -573,17 +617,18 @@ func writeHeapProfile(path string) error {
 
 // oursToPG loads into the PostgreSQL target's table t, recreated with its
 // primary key before the run exactly as for the raw pipe; the task's
-// default TargetTablePrepMode (TRUNCATE_BEFORE_LOAD) keeps it.
-func (b *bencher) oursToPG(ctx context.Context, pair string, run int) (*Record, error) {
+// default TargetTablePrepMode (TRUNCATE_BEFORE_LOAD) keeps it (a's
+// settings may create it again). The table ends with its key either way.
+func (b *bencher) oursToPG(ctx context.Context, pair string, run int, a *alt) (*Record, error) {
 	p := pairs(b.cfg.Par)[pair]
-	return b.oursRun(ctx, p, run,
+	return b.oursRun(ctx, p, a, run,
 		func() error { return b.resetPGDst(ctx, variantPK) },
-		func() error { return b.checkPGDst(ctx) })
+		func() error { return errors.Join(b.checkPGDst(ctx), b.checkPGDstKey(ctx)) })
 }
 
 func (b *bencher) oursToMaria(ctx context.Context, run int) (*Record, error) {
 	p := pairs(b.cfg.Par)["pg-maria"]
-	return b.oursRun(ctx, p, run,
+	return b.oursRun(ctx, p, nil, run,
 		func() error { return b.resetMariaDst(ctx) },
 		func() error { return b.checkMariaDst(ctx) })
 }
@@ -593,7 +638,7 @@ func (b *bencher) oursToMaria(ctx context.Context, run int) (*Record, error) {
 func (b *bencher) oursToS3(ctx context.Context, run int) (*Record, error) {
 	p := pairs(b.cfg.Par)["pg-s3"]
 	dir := filepath.Join(b.g.dataDir, "buckets", s3Bucket, s3Folder)
-	return b.oursRun(ctx, p, run,
+	return b.oursRun(ctx, p, nil, run,
 		func() error {
 			if err := os.RemoveAll(dir); err != nil {
 				return err

@@ -193,6 +193,16 @@ func (b *bencher) checkPGDst(ctx context.Context) error {
 	return err
 }
 
+// checkPGDstKey checks that the target table ends with its primary key.
+func (b *bencher) checkPGDstKey(ctx context.Context) error {
+	var key string
+	err := b.pgDst.queryRow(ctx, "SELECT coalesce((SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'p'), '')", &key)
+	if err == nil && key != "PRIMARY KEY (id)" {
+		err = fmt.Errorf("the PostgreSQL target's table ends with key %q, not PRIMARY KEY (id)", key)
+	}
+	return err
+}
+
 func (b *bencher) checkMariaDst(ctx context.Context) error {
 	n, err := b.maria.count(ctx, mariaDstDB)
 	if err == nil && n != b.cfg.Rows {

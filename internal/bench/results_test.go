@@ -96,15 +96,21 @@ func TestReportTargets(t *testing.T) {
 	add(ps["pg-pg"].Ours, 1, 100<<20)
 	add(ps["pg-pg"].Anchors[0].key, 0.95, 0) // single pipe: ratio 0.95, met
 	add(ps["pg-pg"].Anchors[4].key, 0.8, 0)  // ctid split: ratio 0.8, missed
+	add(ps["pg-pg"].Alt.key, 0.75, 120<<20)  // with the key after the load: 0.8/0.75, met
+	add(ps["pg-pg"].Anchors[1].key, 0.5, 0)  // heap only: not a variant that ends with the key
 	var b strings.Builder
 	rep.Print(&b)
 	out := b.String()
-	for _, s := range []string{"0.95  met", "0.80  MISSED (best: pipe_2streams_ctidrange binary/pk", "100 MiB  met"} {
+	for _, s := range []string{"0.95  met", "0.80  MISSED (best: pipe_2streams_ctidrange binary/pk", "120 MiB  met",
+		"CreatePkAfterFullLoad (DROP_AND_CREATE)             1.07  met (best: pipe_2streams_ctidrange binary/pk"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("report lacks %q:\n%s", s, out)
 		}
 	}
-	if md := rep.Markdown(); !strings.Contains(md, "| pg-pg | 100 | 1.0 | 100 | pg_copy pipe_1stream binary/pk | 105 | 1.1 | 0.95 |") {
+	md := rep.Markdown()
+	if !strings.Contains(md, "| pg-pg | 100 | 1.0 | 100 | pg_copy pipe_1stream binary/pk | 105 | 1.1 | 0.95 |") ||
+		!strings.Contains(md, "| pg-pg with CreatePkAfterFullLoad | 133 | 1.3 | 120 | pg_copy pipe_1stream binary/pk | 105 | 1.1 | 1.27 |") ||
+		strings.Contains(md, "| pg-pg with CreatePkAfterFullLoad | 133 | 1.3 | 120 | pg_copy pipe_1stream binary/noidx") {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
