@@ -97,13 +97,8 @@ type Pair struct {
 
 	pgSrc, pgDst, maria bool
 	stream              string // the stream whose size gives Godwit's MB/s
-	ours                func(ctx context.Context, b *bencher, run int) (*Record, error)
-}
-
-// namedRun is one of a pair's Godwit loads.
-type namedRun struct {
-	name string
-	run  func(ctx context.Context, b *bencher, run int) (*Record, error)
+	// ours runs Godwit's load of the pair: Ours, or with a, a's.
+	ours func(ctx context.Context, b *bencher, run int, a *alt) (*Record, error)
 }
 
 // alt is a Godwit load with task settings of its own.
@@ -111,7 +106,6 @@ type alt struct {
 	key      key
 	label    string // what the settings do, for the report
 	settings string
-	run      func(ctx context.Context, b *bencher, run int) (*Record, error)
 }
 
 // pkAfterLoad is the task settings of a load that creates the table and
@@ -159,21 +153,17 @@ func pairs(par int) map[string]*Pair {
 				split("pk"),
 				split("ctid"),
 			},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) {
-				return b.oursToPG(ctx, "pg-pg", run, nil)
+			ours: func(ctx context.Context, b *bencher, run int, a *alt) (*Record, error) {
+				return b.oursToPG(ctx, "pg-pg", run, a)
 			},
-			Alt: &alt{key: key{"ours", "full_load_pg_pg", "pk_after_load"}, label: "with CreatePkAfterFullLoad", settings: pkAfterLoad,
-				run: func(ctx context.Context, b *bencher, run int) (*Record, error) {
-					p := pairs(b.cfg.Par)["pg-pg"]
-					return b.oursToPG(ctx, "pg-pg", run, p.Alt)
-				}},
+			Alt: &alt{key: key{"ours", "full_load_pg_pg", "pk_after_load"}, label: "with CreatePkAfterFullLoad", settings: pkAfterLoad},
 		},
 		"maria-pg": {
 			Name: "maria-pg", Ours: key{"ours", "full_load_maria_pg", "pk"}, maria: true, pgDst: true, stream: streamMariaBatch,
 			Anchors: []anchor{{key: key{"maria_pg", "maria_to_pg_pipe", "batch|copy/pk"}, endsWithPK: true,
 				run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.mariaToPG(ctx, run) }}},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) {
-				return b.oursToPG(ctx, "maria-pg", run, nil)
+			ours: func(ctx context.Context, b *bencher, run int, a *alt) (*Record, error) {
+				return b.oursToPG(ctx, "maria-pg", run, a)
 			},
 		},
 		"pg-maria": {
@@ -184,13 +174,15 @@ func pairs(par int) map[string]*Pair {
 				{key: key{"maria_pg", "pg_to_maria_load_data_local", "binlog_off"}, endsWithPK: true,
 					run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgToMaria(ctx, run, false) }},
 			},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.oursToMaria(ctx, run) },
+			ours: func(ctx context.Context, b *bencher, run int, _ *alt) (*Record, error) {
+				return b.oursToMaria(ctx, run)
+			},
 		},
 		"pg-s3": {
 			Name: "pg-s3", Ours: key{"ours", "full_load_pg_file", "csv"}, pgSrc: true, stream: streamPGText,
 			Anchors: []anchor{{key: key{"pg_copy", "src_copy_to_devnull", "text"},
 				run: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.pgToDevNull(ctx, run) }}},
-			ours: func(ctx context.Context, b *bencher, run int) (*Record, error) { return b.oursToS3(ctx, run) },
+			ours: func(ctx context.Context, b *bencher, run int, _ *alt) (*Record, error) { return b.oursToS3(ctx, run) },
 		},
 	}
 }
@@ -330,14 +322,18 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			}
 			// Godwit's loads: Ours as in every sitting before, then Alt, so
 			// that Alt's table (created by the task) never precedes Ours.
-			loads := []namedRun{{p.Name, p.ours}}
+			loads := []*alt{nil}
 			if p.Alt != nil && cfg.TaskSettings == "" {
-				loads = append(loads, namedRun{p.Name + " " + p.Alt.label, p.Alt.run})
+				loads = append(loads, p.Alt)
 			}
-			for _, l := range loads {
-				r, err := l.run(ctx, b, run)
+			for _, a := range loads {
+				r, err := p.ours(ctx, b, run, a)
 				if err != nil {
-					return rep, fmt.Errorf("%s: godwit: %w (log: %s)", l.name, err, logName)
+					name := p.Name
+					if a != nil {
+						name += " " + a.label
+					}
+					return rep, fmt.Errorf("%s: godwit: %w (log: %s)", name, err, logName)
 				}
 				r.At = time.Now()
 				b.logRecord(r)

@@ -192,13 +192,14 @@ func (t target) ours(p *Pair, sums map[key]*summary) *summary {
 	return sums[p.Alt.key]
 }
 
+// primary is the pair's primary anchor.
+func primary(p *Pair, s map[key]*summary) (*summary, string) { return s[p.Anchors[p.Primary].key], "" }
+
 var targets = []target{
-	{"pg-pg", "PG→PG ≥ 0.9× the single raw pipe (binary COPY into a table with its PK)",
-		func(p *Pair, s map[key]*summary) (*summary, string) { return s[p.Anchors[p.Primary].key], "" }, 0.9, false},
+	{"pg-pg", "PG→PG ≥ 0.9× the single raw pipe (binary COPY into a table with its PK)", primary, 0.9, false},
 	{"pg-pg", "PG→PG ≥ 1.0× the best raw variant that ends with the PK in place", bestWithPK, 1.0, false},
 	{"pg-pg", "  the same, Godwit with CreatePkAfterFullLoad (DROP_AND_CREATE)", bestWithPK, 1.0, true},
-	{"maria-pg", "MariaDB→PG ≥ 0.9× its raw pipe (mariadb --batch | COPY)",
-		func(p *Pair, s map[key]*summary) (*summary, string) { return s[p.Anchors[p.Primary].key], "" }, 0.9, false},
+	{"maria-pg", "MariaDB→PG ≥ 0.9× its raw pipe (mariadb --batch | COPY)", primary, 0.9, false},
 }
 
 // rssLimit is the memory target.

@@ -244,9 +244,8 @@ func (e *Engine) runWithCDC(ctx context.Context, r *cdcRun) (status, reason, fai
 		state.setPhase(ctx, phaseFullLoad)
 		// A resumed full load reads a new snapshot; the changes replayed from
 		// the first start position converge on it (appliers are idempotent).
-		job := &fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
-			Resume: r.resume, RunID: t.RunID, TaskARN: t.ARN, Reporter: r.rep, LoadTime: e.svc.Time(), Log: log, Snapshot: snap,
-			CommitEvery: e.cfg.FullLoadCommitInterval, SegmentRows: e.cfg.FullLoadSegmentRows}
+		job := e.fullLoadJob(fullload.Job{Source: r.source, Target: r.target, Plans: r.plans, Settings: r.settings, Previous: r.previous,
+			Resume: r.resume, RunID: t.RunID, TaskARN: t.ARN, Reporter: r.rep, Log: log, Snapshot: snap})
 		res := fullload.Run(ctx, job)
 		vs := r.settings.ValidationSettings
 		if res.Fatal == nil && ctx.Err() == nil && vs.EnableValidation && snap != nil {

@@ -214,9 +214,8 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 			source: source, target: target, rep: rep, previous: previous, resume: resume, log: log})
 	}
 	stopFlush := rep.flushEvery(ctx, time.Second)
-	job := &fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
-		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, LoadTime: e.svc.Time(), Log: log, CommitEvery: e.cfg.FullLoadCommitInterval,
-		SegmentRows: e.cfg.FullLoadSegmentRows}
+	job := e.fullLoadJob(fullload.Job{Source: source, Target: target, Plans: plans, Settings: settings, Previous: previous, Resume: resume,
+		RunID: t.RunID, TaskARN: t.ARN, Reporter: rep, Log: log})
 	vs := settings.ValidationSettings
 	var res fullload.Result
 	if vs.ValidationOnly {
@@ -266,6 +265,14 @@ func (e *Engine) runTaskBody(ctx context.Context, t *dms.ReplicationTask, log *s
 		return dms.TaskStopped, dms.StopNormal, ""
 	}
 	return dms.TaskStopped, dms.StopFullLoadOnlyFinished, ""
+}
+
+// fullLoadJob is j, a task run's full load, with what the engine gives
+// every load: the load's time and the configured commit interval and
+// segment size.
+func (e *Engine) fullLoadJob(j fullload.Job) *fullload.Job {
+	j.LoadTime, j.CommitEvery, j.SegmentRows = e.svc.Time(), e.cfg.FullLoadCommitInterval, e.cfg.FullLoadSegmentRows
+	return &j
 }
 
 // logIgnoredSettings logs each setting of ep that its connector keeps

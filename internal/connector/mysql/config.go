@@ -52,8 +52,8 @@ type Config struct {
 	Ignored []string
 }
 
-// ignoredNames are the MySQLSettings Godwit keeps without acting on them,
-// in the order they are reported; ignoredSettings says why.
+// ignoredSettings are the MySQLSettings Godwit keeps without acting on
+// them, in the order they are reported.
 var ignoredSettings = []connector.IgnoredSetting{
 	{Name: "CleanSourceMetadataOnMismatch", Why: "no copy of the tables' metadata is kept to clean: it is read from the server"},
 	{Name: "EventsPollInterval", Why: "the binary log is streamed as a replica reads it: new events arrive without polling"},

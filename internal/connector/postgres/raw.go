@@ -78,11 +78,10 @@ func (s *Snapshot) ReadRaw(ctx context.Context, req *connector.ReadRequest, fn f
 		return err
 	}
 	defer s.release(pg)
-	stored, err := readsStored(rel, req)
+	storage, err := inStorageOrder(rel, req, true)
 	if err != nil {
 		return err
 	}
-	storage := stored || storageOrderFits(rel, req)
 	q, sp, plans, err := rawQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err

@@ -283,11 +283,10 @@ func (s *Snapshot) read(ctx context.Context, req *connector.ReadRequest, fn func
 		return err
 	}
 	defer s.release(pg)
-	stored, err := readsStored(rel, req)
+	storage, err := inStorageOrder(rel, req, positioned)
 	if err != nil {
 		return err
 	}
-	storage := stored || positioned && storageOrderFits(rel, req)
 	q, fields, err := readQuery(rel, req, storage, s.c.cfg.FailOnLOBTruncation)
 	if err != nil {
 		return err

@@ -27,24 +27,19 @@ var (
 	_ connector.StorageSplitter     = (*Snapshot)(nil)
 )
 
-// storageOrderFits says whether ReadRaw or ReadPositioned reads req in
-// storage order.
-func storageOrderFits(rel *relation, req *connector.ReadRequest) bool {
-	return req.StorageOrder && rel.plain && req.Range == nil && req.After == nil && len(req.Filters) == 0 &&
-		req.Table.BytesEstimate <= storageOrderMaxBytes
-}
-
-// readsStored says whether a read is of a part cut by StorageSplitPoints
-// (then in storage order); such a read of a relation whose rows have no
-// place of their own is refused.
-func readsStored(rel *relation, req *connector.ReadRequest) (bool, error) {
-	if req.Stored == nil {
-		return false, nil
+// inStorageOrder says whether a read comes in storage order: a part cut
+// by StorageSplitPoints always (refused on a relation whose rows have no
+// place of their own), and, when whole (ReadRaw, ReadPositioned), a whole
+// table that req.StorageOrder allows to.
+func inStorageOrder(rel *relation, req *connector.ReadRequest, whole bool) (bool, error) {
+	if req.Stored != nil {
+		if !rel.plain {
+			return false, fmt.Errorf("%w: %s is not an ordinary table; it cannot be read by storage place", ErrBadValue, quoteTable(rel.table.Schema, rel.table.Name))
+		}
+		return true, nil
 	}
-	if !rel.plain {
-		return false, fmt.Errorf("%w: %s is not an ordinary table; it cannot be read by storage place", ErrBadValue, quoteTable(rel.table.Schema, rel.table.Name))
-	}
-	return true, nil
+	return whole && req.StorageOrder && rel.plain && req.Range == nil && req.After == nil && len(req.Filters) == 0 &&
+		req.Table.BytesEstimate <= storageOrderMaxBytes, nil
 }
 
 // StorageSplitPoints implements connector.StorageSplitter: block numbers

@@ -4,11 +4,12 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/godwit-dms/godwit/internal/connector"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/godwit-dms/godwit/internal/connector"
 )
 
 // Defaults of the S3Settings a full load uses, as DMS documents them.
@@ -325,7 +326,6 @@ func parseTargetSettings(settings map[string]any, eca map[string]string) (Target
 	return s, s.validate()
 }
 
-// validate checks the settings' values; the zero value is valid.
 // objectSettings reads the ObjectOptions.
 func (r *settingsReader) objectSettings(o *ObjectOptions) {
 	norm := func(v string) string { return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(v)), "_", "-") }
@@ -340,6 +340,7 @@ func (r *settingsReader) objectSettings(o *ObjectOptions) {
 	o.ExpectedBucketOwner, _ = r.str("ExpectedBucketOwner", "")
 }
 
+// validate checks the settings' values; the zero value is valid.
 func (s TargetSettings) validate() error {
 	switch s.DataFormat {
 	case "", FormatCSV, FormatParquet:

@@ -209,17 +209,14 @@ func (r *runner) table(ctx context.Context, plan *mapping.TablePlan) (int64, err
 		}
 		log.Info("resuming table load", "rows_already_loaded", prev.FullLoadRows, "segments", len(segs))
 	} else {
-		if tr.files && unfinished {
-			if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
-				return 0, tr.fail(ctx, fmt.Errorf("remove the files of the unfinished load: %w", err))
-			}
-		}
 		if stored && job.Resume {
 			log.Info("the table's load starts again: its segments were parts of the source's storage, which a load cannot go on from", "rows", prev.FullLoadRows)
-			if prep == connector.PrepDoNothing {
-				if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
-					return 0, tr.fail(ctx, fmt.Errorf("remove the rows of the unfinished load: %w", err))
-				}
+		}
+		// What the unfinished load wrote goes, where preparing the table
+		// would keep it.
+		if unfinished && (tr.files || stored && job.Resume && prep == connector.PrepDoNothing) {
+			if err := job.Target.DeleteRange(ctx, &tgt, nil); err != nil {
+				return 0, tr.fail(ctx, fmt.Errorf("remove what the unfinished load wrote: %w", err))
 			}
 		}
 		if err := job.Target.PrepareTable(ctx, &tgt, prep, deferPK); err != nil {
@@ -329,7 +326,7 @@ func (r *runner) segments(ctx context.Context, plan *mapping.TablePlan, key keyI
 	if pl != nil && pl.NumberOfPartitions > 0 {
 		n = min(n, pl.NumberOfPartitions)
 	}
-	if sp, ok := r.snap.(connector.StorageSplitter); ok && bare && !auto {
+	if sp, ok := r.snap.(connector.StorageSplitter); bare && !auto && ok {
 		places, err := sp.StorageSplitPoints(ctx, plan.Source, n)
 		if err != nil {
 			return nil, fmt.Errorf("split %s into segments: %w", plan.Source.QualifiedName(), err)
