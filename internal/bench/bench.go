@@ -199,6 +199,9 @@ type bencher struct {
 	watch   *cpuWatch
 	bytes   map[string]int64
 	logMu   sync.Mutex
+	// dstIndexBytes is the size of the PostgreSQL target table's indexes,
+	// noted by the verification of a run into it (checkPGDst).
+	dstIndexBytes int64
 }
 
 func (b *bencher) logf(format string, args ...any) {
@@ -211,6 +214,9 @@ func (b *bencher) logRecord(r *Record) {
 	extra := ""
 	if r.Suite == "ours" {
 		extra = fmt.Sprintf("  peak RSS %s MiB, table %.2fs", mib(r.PeakRSS), r.TableSecs)
+	}
+	if r.IndexBytes > 0 {
+		extra += fmt.Sprintf("  indexes %s MiB", mib(r.IndexBytes))
 	}
 	b.logf("  %-8s %-28s %-16s run%-2d %8.2fs %8.0f rows/s %6.1f MB/s  cores ours %.2f foreign %.2f%s",
 		r.Suite, r.Test, r.Variant, r.Run, r.Secs, r.RowsPerSec(), r.MBPerSec(), r.CoresOurs, r.CoresForeign, extra)
@@ -576,9 +582,11 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, a *alt, run int, prepare
 	if ts.FullLoadStartTime != nil && ts.FullLoadEndTime != nil {
 		rec.TableSecs = ts.FullLoadEndTime.Sub(*ts.FullLoadStartTime).Seconds()
 	}
+	b.dstIndexBytes = 0
 	if err := verify(); err != nil {
 		return nil, err
 	}
+	rec.IndexBytes = b.dstIndexBytes
 	return rec, nil
 }
 

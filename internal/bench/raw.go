@@ -185,10 +185,15 @@ func (b *bencher) resetMariaDst(ctx context.Context) error {
 	return b.maria.exec(ctx, "", "FLUSH TABLES")
 }
 
+// checkPGDst checks the PostgreSQL target's row count and notes the size
+// of its table's indexes for the run's record (dstIndexBytes).
 func (b *bencher) checkPGDst(ctx context.Context) error {
 	n, err := b.pgDst.count(ctx)
 	if err == nil && n != b.cfg.Rows {
 		err = fmt.Errorf("the PostgreSQL target has %d rows, expected %d", n, b.cfg.Rows)
+	}
+	if err == nil {
+		err = b.pgDst.queryRow(ctx, "SELECT pg_indexes_size('t')", &b.dstIndexBytes)
 	}
 	return err
 }
@@ -228,13 +233,14 @@ func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prep
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k, err)
 	}
+	b.dstIndexBytes = 0
 	if verify != nil {
 		if err := verify(); err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 	}
 	return &Record{Suite: k.suite, Test: k.test, Variant: k.variant, Run: run, Rows: b.cfg.Rows, Bytes: bytes,
-		Secs: secs, CoresOurs: ours, CoresForeign: foreign, CPU: cpu}, nil
+		Secs: secs, CoresOurs: ours, CoresForeign: foreign, CPU: cpu, IndexBytes: b.dstIndexBytes}, nil
 }
 
 // The anchors. Each returns its record; the key is the shared scripts' name.

@@ -32,6 +32,11 @@ type Record struct {
 	// "self" (this process: Godwit and the SDK client, or the psql/mariadb
 	// clients of a raw pipe) and each database server with its backends.
 	CPU map[string]float64
+	// IndexBytes is the size of the target table's indexes after a run
+	// into PostgreSQL (0: none, or another target): a load into a table
+	// with its key in several key ranges leaves a larger index than one
+	// stream or a key built after the load.
+	IndexBytes int64
 
 	// Godwit runs only.
 	PeakRSS    int64  // bytes
