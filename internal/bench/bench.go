@@ -199,9 +199,6 @@ type bencher struct {
 	watch   *cpuWatch
 	bytes   map[string]int64
 	logMu   sync.Mutex
-	// dstIndexBytes is the size of the PostgreSQL target table's indexes,
-	// noted by the verification of a run into it (checkPGDst).
-	dstIndexBytes int64
 }
 
 func (b *bencher) logf(format string, args ...any) {
@@ -519,7 +516,7 @@ const (
 // says stopped, with the RSS sampler, the CPU window and the profiles
 // around exactly that.
 // With a, the load is a's, with a's task settings.
-func (b *bencher) oursRun(ctx context.Context, p *Pair, a *alt, run int, prepare, verify func() error) (*Record, error) {
+func (b *bencher) oursRun(ctx context.Context, p *Pair, a *alt, run int, prepare func() error, verify func(*Record) error) (*Record, error) {
 	src, tgt, mappings, err := b.endpoints(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -582,11 +579,9 @@ func (b *bencher) oursRun(ctx context.Context, p *Pair, a *alt, run int, prepare
 	if ts.FullLoadStartTime != nil && ts.FullLoadEndTime != nil {
 		rec.TableSecs = ts.FullLoadEndTime.Sub(*ts.FullLoadStartTime).Seconds()
 	}
-	b.dstIndexBytes = 0
-	if err := verify(); err != nil {
+	if err := verify(rec); err != nil {
 		return nil, err
 	}
-	rec.IndexBytes = b.dstIndexBytes
 	return rec, nil
 }
 
@@ -627,14 +622,14 @@ func (b *bencher) oursToPG(ctx context.Context, pair string, run int, a *alt) (*
 	p := pairs(b.cfg.Par)[pair]
 	return b.oursRun(ctx, p, a, run,
 		func() error { return b.resetPGDst(ctx, variantPK) },
-		func() error { return errors.Join(b.checkPGDst(ctx), b.checkPGDstKey(ctx)) })
+		func(r *Record) error { return errors.Join(b.checkPGDst(ctx, r), b.checkPGDstKey(ctx)) })
 }
 
 func (b *bencher) oursToMaria(ctx context.Context, run int) (*Record, error) {
 	p := pairs(b.cfg.Par)["pg-maria"]
 	return b.oursRun(ctx, p, nil, run,
 		func() error { return b.resetMariaDst(ctx) },
-		func() error { return b.checkMariaDst(ctx) })
+		func(*Record) error { return b.checkMariaDst(ctx) })
 }
 
 // oursToS3 loads CSV files into a local bucket in Godwit's data directory
@@ -649,7 +644,7 @@ func (b *bencher) oursToS3(ctx context.Context, run int) (*Record, error) {
 			}
 			return b.pgSrc.checkpoint(ctx)
 		},
-		func() error {
+		func(*Record) error {
 			n, files, err := countLines(filepath.Join(dir, "public", "t"))
 			if err == nil && n != b.cfg.Rows {
 				err = fmt.Errorf("the bucket holds %d lines in %d files, expected %d rows", n, files, b.cfg.Rows)

@@ -185,15 +185,15 @@ func (b *bencher) resetMariaDst(ctx context.Context) error {
 	return b.maria.exec(ctx, "", "FLUSH TABLES")
 }
 
-// checkPGDst checks the PostgreSQL target's row count and notes the size
-// of its table's indexes for the run's record (dstIndexBytes).
-func (b *bencher) checkPGDst(ctx context.Context) error {
+// checkPGDst checks the PostgreSQL target's row count and records the size
+// of its table's indexes in rec.
+func (b *bencher) checkPGDst(ctx context.Context, rec *Record) error {
 	n, err := b.pgDst.count(ctx)
 	if err == nil && n != b.cfg.Rows {
 		err = fmt.Errorf("the PostgreSQL target has %d rows, expected %d", n, b.cfg.Rows)
 	}
 	if err == nil {
-		err = b.pgDst.queryRow(ctx, "SELECT pg_indexes_size('t')", &b.dstIndexBytes)
+		err = b.pgDst.queryRow(ctx, "SELECT pg_indexes_size('t')", &rec.IndexBytes)
 	}
 	return err
 }
@@ -217,8 +217,9 @@ func (b *bencher) checkMariaDst(ctx context.Context) error {
 }
 
 // measure is one timed raw run: prepare (untimed), wait for a quiet
-// machine, time fn with the CPU window around it, verify (untimed).
-func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prepare, fn, verify func() error) (*Record, error) {
+// machine, time fn with the CPU window around it, verify (untimed), which
+// may add what it finds to the record.
+func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prepare, fn func() error, verify func(*Record) error) (*Record, error) {
 	if prepare != nil {
 		if err := prepare(); err != nil {
 			return nil, fmt.Errorf("%s: prepare: %w", k, err)
@@ -233,14 +234,14 @@ func (b *bencher) measure(ctx context.Context, k key, run int, bytes int64, prep
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k, err)
 	}
-	b.dstIndexBytes = 0
+	rec := &Record{Suite: k.suite, Test: k.test, Variant: k.variant, Run: run, Rows: b.cfg.Rows, Bytes: bytes,
+		Secs: secs, CoresOurs: ours, CoresForeign: foreign, CPU: cpu}
 	if verify != nil {
-		if err := verify(); err != nil {
+		if err := verify(rec); err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	return &Record{Suite: k.suite, Test: k.test, Variant: k.variant, Run: run, Rows: b.cfg.Rows, Bytes: bytes,
-		Secs: secs, CoresOurs: ours, CoresForeign: foreign, CPU: cpu, IndexBytes: b.dstIndexBytes}, nil
+	return rec, nil
 }
 
 // The anchors. Each returns its record; the key is the shared scripts' name.
@@ -253,7 +254,7 @@ func (b *bencher) pgPipe1(ctx context.Context, run int, v pgVariant) (*Record, e
 			p := b.pgPipe(ctx, "", "binary")
 			return runPipe(p[0], p[1])
 		},
-		func() error { return b.checkPGDst(ctx) })
+		func(r *Record) error { return b.checkPGDst(ctx, r) })
 }
 
 // pgPipeThenPK is the heap-only load followed by ADD PRIMARY KEY: the
@@ -270,7 +271,7 @@ func (b *bencher) pgPipeThenPK(ctx context.Context, run int) (*Record, error) {
 			}
 			return runCmd(b.pgDst.psql(ctx, "ALTER TABLE t ADD PRIMARY KEY (id)"))
 		},
-		func() error { return b.checkPGDst(ctx) })
+		func(r *Record) error { return b.checkPGDst(ctx, r) })
 }
 
 func (b *bencher) pgPipeSplit(ctx context.Context, run int, split string, v pgVariant) (*Record, error) {
@@ -292,7 +293,7 @@ func (b *bencher) pgPipeSplit(ctx context.Context, run int, split string, v pgVa
 			}
 			return runPipes(pipes)
 		},
-		func() error { return b.checkPGDst(ctx) })
+		func(r *Record) error { return b.checkPGDst(ctx, r) })
 }
 
 func (b *bencher) mariaToPG(ctx context.Context, run int) (*Record, error) {
@@ -303,7 +304,7 @@ func (b *bencher) mariaToPG(ctx context.Context, run int) (*Record, error) {
 			return runPipe(b.maria.client(ctx, mariaSrcDB, "--batch", "--quick", "--skip-column-names", "-e", mariaSelect),
 				b.pgDst.psql(ctx, "COPY t FROM STDIN (FORMAT text, NULL 'NULL')"))
 		},
-		func() error { return b.checkPGDst(ctx) })
+		func(r *Record) error { return b.checkPGDst(ctx, r) })
 }
 
 func (b *bencher) pgToMaria(ctx context.Context, run int, binlog bool) (*Record, error) {
@@ -318,7 +319,7 @@ func (b *bencher) pgToMaria(ctx context.Context, run int, binlog bool) (*Record,
 			return runPipe(b.pgSrc.psql(ctx, "COPY ("+pgSelectForMaria+") TO STDOUT"),
 				b.maria.client(ctx, mariaDstDB, "--local-infile=1", "-e", pre+"LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE t"))
 		},
-		func() error { return b.checkMariaDst(ctx) })
+		func(*Record) error { return b.checkMariaDst(ctx) })
 }
 
 func (b *bencher) pgToDevNull(ctx context.Context, run int) (*Record, error) {

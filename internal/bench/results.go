@@ -186,15 +186,15 @@ func bestWithPK(p *Pair, s map[key]*summary) (*summary, string) {
 	return best, best.k.test + " " + best.k.variant
 }
 
-// ours is the summary of p's Godwit load the target is about.
+// ours is the summary of p's Godwit load the target is about (nil: not
+// measured).
 func (t target) ours(p *Pair, sums map[key]*summary) *summary {
-	if !t.alt {
-		return sums[p.Ours]
+	for _, l := range p.loads(sums) {
+		if l.alt == t.alt {
+			return l.ours
+		}
 	}
-	if p.Alt == nil {
-		return nil
-	}
-	return sums[p.Alt.key]
+	return nil
 }
 
 // primary is the pair's primary anchor.
@@ -238,14 +238,15 @@ func (rep *Report) Print(w io.Writer) {
 	fmt.Fprintln(w, "\nTargets:")
 	for _, t := range targets {
 		p := rep.pair(t.pair)
-		if p == nil || t.ours(p, sums) == nil {
+		if p == nil {
 			continue
 		}
+		o := t.ours(p, sums)
 		a, name := t.anchor(p, sums)
-		if a == nil {
+		if o == nil || a == nil {
 			continue
 		}
-		ratio := t.ours(p, sums).rps / a.rps
+		ratio := o.rps / a.rps
 		fmt.Fprintf(w, "  %-75s %.2f  %s", t.what, ratio, metOrMissed(ratio >= t.min))
 		if name != "" {
 			fmt.Fprintf(w, " (best: %s, %.0f rows/s)", name, a.rps)
