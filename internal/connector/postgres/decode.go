@@ -187,22 +187,28 @@ func (r *copyReader) str(b []byte) string {
 	return unsafe.String(&d[0], len(d))
 }
 
+// lobText is a text value, cut to f.lobMax bytes (never inside a
+// character) when set, or refused as longer with f.failLOB.
+func (r *copyReader) lobText(f *field, b []byte) (any, error) {
+	if f.lobMax > 0 && len(b) > f.lobMax {
+		if f.failLOB {
+			return nil, lobTooLarge(f.name, f.lobMax)
+		}
+		b = cutUTF8(b, f.lobMax)
+	}
+	return r.str(b), nil
+}
+
 // decode turns one non-NULL field into its canonical value.
 func (r *copyReader) decode(f *field, b []byte) (any, error) {
 	switch f.dec {
 	case decText:
-		if f.lobMax > 0 && len(b) > f.lobMax {
-			if f.failLOB {
-				return nil, lobTooLarge(f.name, f.lobMax)
-			}
-			b = cutUTF8(b, f.lobMax)
-		}
-		return r.str(b), nil
+		return r.lobText(f, b)
 	case decJSONB:
 		if len(b) < 1 || b[0] != 1 {
 			return nil, fmt.Errorf("%w: jsonb version %v", ErrCopyProtocol, b[:min(len(b), 1)])
 		}
-		return r.str(b[1:]), nil
+		return r.lobText(f, b[1:])
 	case decBool:
 		if len(b) != 1 {
 			return nil, sizeError("boolean", b, 1)

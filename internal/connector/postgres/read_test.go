@@ -412,7 +412,8 @@ func TestReadFailOnLOBTruncation(t *testing.T) {
 	pg.Exec(t, db, `CREATE TABLE fits (id int PRIMARY KEY, tx text, b bytea)`,
 		`INSERT INTO fits VALUES (1, repeat('é', 4), decode(repeat('ab', 9), 'hex')), (2, 'short', '\x01')`,
 		`CREATE TABLE long_text (id int PRIMARY KEY, tx text)`, `INSERT INTO long_text VALUES (1, 'ok'), (2, repeat('é', 5))`,
-		`CREATE TABLE long_bytes (id int PRIMARY KEY, b bytea)`, `INSERT INTO long_bytes VALUES (1, decode(repeat('ab', 10), 'hex'))`)
+		`CREATE TABLE long_bytes (id int PRIMARY KEY, b bytea)`, `INSERT INTO long_bytes VALUES (1, decode(repeat('ab', 10), 'hex'))`,
+		`CREATE TABLE long_json (id int PRIMARY KEY, j jsonb)`, `INSERT INTO long_json VALUES (1, '{"k": "0123456789"}')`)
 	ep := endpoint(pg, db, connector.RoleSource)
 	ep.Settings = map[string]any{"FailTasksOnLobTruncation": true}
 	conn, err := postgres.New(ep)
@@ -431,6 +432,12 @@ func TestReadFailOnLOBTruncation(t *testing.T) {
 	}
 	if b := rawAll(t, snap, &connector.ReadRequest{Table: tb, LOBMaxBytes: 9}); len(b) != 1 || b[0].Rows != 2 {
 		t.Errorf("raw read of values that fit: %d batches", len(b))
+	}
+	// A jsonb value is cut, or refused, by the decoding client alone (a raw
+	// read copies JSON whole).
+	req := &connector.ReadRequest{Table: sourceTable(t, c, "public", "long_json"), OrderBy: []string{"id"}, LOBMaxBytes: 9}
+	if _, _, err := tryRead(ctx, snap, req); err == nil || !strings.Contains(err.Error(), "FailTasksOnLobTruncation") || !strings.Contains(err.Error(), `"j"`) {
+		t.Errorf("long_json: Read: %v, want the LOB limit error naming \"j\"", err)
 	}
 	for name, col := range map[string]string{"long_text": `"tx"`, "long_bytes": `"b"`} {
 		tb := sourceTable(t, c, "public", name)
